@@ -1,0 +1,71 @@
+/* `netloom shell NAME NODE`: an interactive shell inside a node, with a prompt that
+ * says which lab and node it is in — several of these open side by side are otherwise
+ * impossible to tell apart. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/cli/cli.h"
+#include "core/lab.h"
+#include "core/util.h"
+
+/* $SHELL when it can be run, else bash, else sh. */
+static const char *
+pick_shell (void)
+{
+  const char *shell = getenv ("SHELL");
+
+  if (shell && *shell == '/' && access (shell, X_OK) == 0)
+    return shell;
+  if (access ("/bin/bash", X_OK) == 0)
+    return "/bin/bash";
+  return "/bin/sh";
+}
+
+static int
+shell_exec (struct loom_args *args)
+{
+  const char *node = args->argv[1];
+  const char *shell = pick_shell ();
+  const char *base = strrchr (shell, '/') ? strrchr (shell, '/') + 1 : shell;
+  bool bash = strcmp (base, "bash") == 0;
+  loom_autofree char *ps1 = NULL;
+  char *argv[4];
+  int i = 0;
+
+  /* bash reads PS1 from the environment only when no rc file resets it (--norc);
+   * \W is bash's; a POSIX sh prints PS1 as it is. The child inherits our env. */
+  ps1 = bash ? loom_xasprintf ("[%s:%s \\W]\\$ ", args->lab, node)
+             : loom_xasprintf ("[%s:%s]# ", args->lab, node);
+  setenv ("PS1", ps1, 1);
+  setenv ("NETLOOM_LAB", args->lab, 1);
+  setenv ("NETLOOM_NODE", node, 1);
+
+  argv[i++] = (char *) shell;
+  if (bash)
+    argv[i++] = "--norc";
+  argv[i++] = "-i";
+  argv[i] = NULL;
+
+  if (loom_cli_verbosity >= 0)
+    fprintf (stderr, "netloom: shell in node '%s' of lab '%s'; type 'exit' to leave\n", node,
+             args->lab);
+  return loom_cli_run_in_node (args->cmd->name, args->lab, node, argv);
+}
+
+const struct loom_cmd loom_cmd_shell = {
+  .name = "shell",
+  .alias = "sh",
+  .usage = "NAME|FILE NODE",
+  .summary = "Open an interactive shell inside a node",
+  .help = "Starts $SHELL (or bash, or sh) inside the node with the prompt set to\n"
+          "'[lab:node]', and NETLOOM_LAB and NETLOOM_NODE set. bash starts with --norc\n"
+          "so that the prompt stays. Leave with 'exit'; netloom exits with the shell's\n"
+          "status.\n",
+  .example = "  netloom shell quickstart h1\n",
+  .opts = NULL,
+  .min_args = 2,
+  .max_args = 2,
+  .flags = LOOM_CMD_NEEDS_ROOT | LOOM_CMD_LAB_ARG | LOOM_CMD_NODE_ARG,
+  .exec = shell_exec,
+};

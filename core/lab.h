@@ -1,0 +1,98 @@
+/* The deploy/destroy engine and the lab state it keeps — the public API that the CLI
+ * and the GUI use. A deployed lab has a state directory, /run/netloom/<lab>/ (the root
+ * can be moved with $NETLOOM_RUN_DIR), holding:
+ *   journal     every kernel object and file, written before it is created;
+ *   state.json  the resolved lab (nodes, namespaces, interfaces, addresses, links);
+ *   lock        flock()ed by whoever deploys or destroys the lab.
+ * and a lab directory next to the lab file, ./netloom-<lab>/, holding topology-data.json
+ * and logs/. */
+#ifndef LOOM_LAB_H
+#define LOOM_LAB_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "core/error.h"
+#include "topology/model.h"
+
+#define LOOM_RUN_DIR_DEFAULT "/run/netloom"
+
+/* The state root: $NETLOOM_RUN_DIR or /run/netloom. */
+const char *loom_run_dir (void);
+
+/* Namespace name of a node: "<prefix>-<lab>-<node>" ("<lab>-<node>" when prefix is
+ * empty). Owned by the caller. */
+char *loom_node_netns_name (const struct loom_lab *lab, const struct loom_node *node);
+
+/**
+ * loom_lab_check_supported() - report what this build cannot deploy.
+ *
+ * Adds one error per node whose kind needs support that is not there yet (container,
+ * vm, nat), with the node's file:line:col. Returns the number of errors added.
+ */
+size_t loom_lab_check_supported (const struct loom_lab *lab, struct loom_diags *diags);
+
+struct loom_deploy_opts
+{
+  int workers; /* parallel workers; 0 = automatic */
+};
+
+/**
+ * loom_lab_deploy() - build a lab: namespaces, links, addresses, routes, exec.
+ *
+ * Every object is journaled before it is created; on any failure everything the deploy
+ * created is removed again and *err says which step failed. Fails if a lab of that
+ * name is deployed (or left behind by a crash: destroy it first).
+ */
+int loom_lab_deploy (const struct loom_lab *lab, const struct loom_deploy_opts *opts,
+                     loom_error_t *err);
+
+enum
+{
+  LOOM_DESTROY_CLEANUP = 1 << 0, /* also remove the lab directory (./netloom-<lab>/) */
+};
+
+/**
+ * loom_lab_destroy() - remove exactly what the named lab created, from its journal.
+ *
+ * Works after a crash or kill -9 of a deploy. Never touches objects the journal does
+ * not list. Errors if no lab of that name exists.
+ */
+int loom_lab_destroy (const char *name, unsigned flags, loom_error_t *err);
+
+/* Names of the labs that have state (deployed, or left by a crash); sorted. *names is a
+ * NULL-terminated array owned by the caller (free each, then the array). */
+int loom_lab_list (char ***names, loom_error_t *err);
+
+/**
+ * loom_lab_state_load() - the state of a deployed lab.
+ *
+ * Returns a new reference to the state.json object, with each node's "state" refreshed
+ * from the system ("running" when its namespace exists, "missing" otherwise) and the
+ * top-level "status" ("running", "degraded", "deploying", "failed"). NULL and *err when
+ * the lab does not exist.
+ */
+json_t *loom_lab_state_load (const char *name, loom_error_t *err);
+
+/* Finds the lab (by name, or by the lab file it was deployed from) and returns its name.
+ * Lets `destroy FILE` and `destroy NAME` both work. Owned by the caller. */
+char *loom_lab_resolve (const char *name_or_file, loom_error_t *err);
+
+/**
+ * loom_node_spawn() - run a command inside a node of a deployed lab.
+ * @argv: the command (execvp); NULL-terminated.
+ * @stdio: when true the child shares our stdin/stdout/stderr (exec, shell).
+ *
+ * The child enters the node's namespaces (network now; more for containers later),
+ * gets its own mount namespace with /sys remounted for the node's network namespace, and
+ * the node's env. Returns the child's pid, or -1 with *err.
+ */
+pid_t loom_node_spawn (const char *lab, const char *node, char *const argv[],
+                       loom_error_t *err);
+
+/* Waits for a child and returns its exit status as a shell would ($?: 128+signal when
+ * killed). */
+int loom_wait_status (pid_t pid);
+
+#endif

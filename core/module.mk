@@ -1,0 +1,3 @@
+lib_src += core/error.c core/util.c core/log.c core/fault.c core/netns.c core/nl.c \
+           core/parallel.c core/journal.c core/spawn.c core/state.c core/node.c core/engine.c \
+           core/vlan.c

@@ -1,0 +1,42 @@
+/* Named network namespaces, compatible with `ip netns`: /run/netns/<name> is a bind
+ * mount of the namespace, so users can `ip netns exec` into any node. A namespace is
+ * created by the calling thread (unshare affects one thread only), so workers can
+ * create many in parallel. */
+#ifndef LOOM_NETNS_H
+#define LOOM_NETNS_H
+
+#include <stdbool.h>
+
+#include "core/error.h"
+
+#define LOOM_NETNS_DIR "/run/netns"
+
+/* Makes /run/netns exist and be a shared mount point, as `ip netns add` does. */
+int loom_netns_rundir_prepare (loom_error_t *err);
+
+/**
+ * loom_netns_create() - create a named network namespace.
+ *
+ * Leaves the calling thread inside the new namespace (so it can be configured right
+ * away) and returns an fd for it (owned by the caller). Fails with EEXIST if the name
+ * is taken: never reuses a namespace it did not create.
+ */
+int loom_netns_create (const char *name, loom_error_t *err);
+
+/* Opens /run/netns/<name>; returns an fd. */
+int loom_netns_open (const char *name, loom_error_t *err);
+
+/* Moves the calling thread into the namespace behind nsfd. */
+int loom_netns_enter (int nsfd, loom_error_t *err);
+
+/* Unmounts and unlinks /run/netns/<name>. Missing is fine; a file there that is not a
+ * namespace mount is left alone unless it is the empty placeholder create makes. */
+int loom_netns_remove (const char *name, loom_error_t *err);
+
+/* True when /run/netns/<name> is a mounted namespace. */
+bool loom_netns_exists (const char *name);
+
+/* An fd for the namespace the process started in (opened once, kept). */
+int loom_netns_host_fd (void);
+
+#endif

@@ -1,0 +1,294 @@
+/* rtnetlink requests for labs, each built by hand with libnl's message API so one
+ * request does a whole step (a veth pair created in place, named, up and enslaved). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_bridge.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <net/if.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/fault.h"
+#include "core/nl.h"
+#include "core/util.h"
+
+struct nl_sock *
+loom_nl_open (loom_error_t *err)
+{
+  struct nl_sock *sk = nl_socket_alloc ();
+  int r;
+
+  if (sk == NULL)
+    abort ();
+  r = nl_connect (sk, NETLINK_ROUTE);
+  if (r < 0)
+    {
+      nl_socket_free (sk);
+      loom_error_make (err, 0, "netlink connect: %s", nl_geterror (r));
+      return NULL;
+    }
+  return sk;
+}
+
+void
+loom_nl_close (struct nl_sock *sk)
+{
+  nl_socket_free (sk);
+}
+
+/* Sends and waits for the kernel's ack; frees msg. */
+static int
+send_sync (struct nl_sock *sk, struct nl_msg *msg, loom_error_t *err, const char *what)
+{
+  int r;
+
+  if (loom_fault_check (what, err) < 0)
+    {
+      nlmsg_free (msg);
+      return -1;
+    }
+  r = nl_send_sync (sk, msg);
+  if (r < 0)
+    return loom_error_make (err, 0, "%s: %s", what, nl_geterror (r));
+  return 0;
+}
+
+static struct nl_msg *
+link_msg (int type, int flags, int family, int ifindex, unsigned ifi_flags, unsigned change)
+{
+  struct nl_msg *msg = nlmsg_alloc_simple (type, NLM_F_REQUEST | NLM_F_ACK | flags);
+  struct ifinfomsg ifi = {
+    .ifi_family = family,
+    .ifi_index = ifindex,
+    .ifi_flags = ifi_flags,
+    .ifi_change = change,
+  };
+  if (msg == NULL || nlmsg_append (msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0)
+    abort ();
+  return msg;
+}
+
+int
+loom_nl_link_set_up (struct nl_sock *sk, int ifindex, bool up, loom_error_t *err)
+{
+  return loom_nl_link_setup (sk, ifindex, 0, up, err);
+}
+
+int
+loom_nl_link_setup (struct nl_sock *sk, int ifindex, int master, bool up, loom_error_t *err)
+{
+  struct nl_msg *msg = link_msg (RTM_NEWLINK, 0, AF_UNSPEC, ifindex, up ? IFF_UP : 0, IFF_UP);
+  if (master > 0 && nla_put_u32 (msg, IFLA_MASTER, master) < 0)
+    {
+      nlmsg_free (msg);
+      return loom_error_make (err, ENOMEM, "build link request");
+    }
+  return send_sync (sk, msg, err, up ? "set link up" : "set link down");
+}
+
+static int
+put_end (struct nl_msg *msg, const struct loom_veth_end *e, bool main)
+{
+  if (nla_put_string (msg, IFLA_IFNAME, e->name) < 0
+      || nla_put_u32 (msg, IFLA_NET_NS_FD, e->nsfd) < 0)
+    return -1;
+  if (e->mtu > 0 && nla_put_u32 (msg, IFLA_MTU, e->mtu) < 0)
+    return -1;
+  if (e->mac && nla_put (msg, IFLA_ADDRESS, 6, e->mac) < 0)
+    return -1;
+  if (main && e->master > 0 && nla_put_u32 (msg, IFLA_MASTER, e->master) < 0)
+    return -1;
+  return 0;
+}
+
+int
+loom_nl_veth_create (struct nl_sock *sk, const struct loom_veth_end *a,
+                     const struct loom_veth_end *b, loom_error_t *err)
+{
+  struct nl_msg *msg = link_msg (RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, AF_UNSPEC, a->ifindex,
+                                 IFF_UP, IFF_UP);
+  struct ifinfomsg peer = {
+    .ifi_family = AF_UNSPEC,
+    .ifi_index = b->ifindex,
+  };
+  struct nlattr *info, *data, *pnest;
+
+  if (put_end (msg, a, true) < 0 || !(info = nla_nest_start (msg, IFLA_LINKINFO))
+      || nla_put_string (msg, IFLA_INFO_KIND, "veth") < 0
+      || !(data = nla_nest_start (msg, IFLA_INFO_DATA))
+      || !(pnest = nla_nest_start (msg, VETH_INFO_PEER))
+      || nlmsg_append (msg, &peer, sizeof peer, NLMSG_ALIGNTO) < 0 || put_end (msg, b, false) < 0)
+    {
+      nlmsg_free (msg);
+      return loom_error_make (err, ENOMEM, "build veth request");
+    }
+  nla_nest_end (msg, pnest);
+  nla_nest_end (msg, data);
+  nla_nest_end (msg, info);
+  return send_sync (sk, msg, err, "create veth pair");
+}
+
+int
+loom_nl_bridge_create (struct nl_sock *sk, const char *name, int ifindex,
+                       const struct loom_bridge_opts *opts, loom_error_t *err)
+{
+  struct nl_msg *msg
+      = link_msg (RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, AF_UNSPEC, ifindex, IFF_UP, IFF_UP);
+  struct nlattr *info, *data;
+  int r = 0;
+
+  r |= nla_put_string (msg, IFLA_IFNAME, name);
+  info = nla_nest_start (msg, IFLA_LINKINFO);
+  r |= nla_put_string (msg, IFLA_INFO_KIND, "bridge");
+  data = nla_nest_start (msg, IFLA_INFO_DATA);
+  if (opts->vlan_filtering)
+    {
+      r |= nla_put_u8 (msg, IFLA_BR_VLAN_FILTERING, 1);
+      /* Ports get no VLAN by themselves; each port's VLANs are added explicitly. */
+      r |= nla_put_u16 (msg, IFLA_BR_VLAN_DEFAULT_PVID, 0);
+    }
+  if (opts->stp)
+    r |= nla_put_u32 (msg, IFLA_BR_STP_STATE, 1);
+  if (opts->hub)
+    r |= nla_put_u32 (msg, IFLA_BR_AGEING_TIME, 0);
+  if (r < 0 || !info || !data)
+    {
+      nlmsg_free (msg);
+      return loom_error_make (err, ENOMEM, "build bridge request");
+    }
+  nla_nest_end (msg, data);
+  nla_nest_end (msg, info);
+  return send_sync (sk, msg, err, "create bridge");
+}
+
+int
+loom_nl_bridge_vlan_add (struct nl_sock *sk, int port_ifindex, int vid, bool access,
+                         loom_error_t *err)
+{
+  struct nl_msg *msg = link_msg (RTM_SETLINK, 0, AF_BRIDGE, port_ifindex, 0, 0);
+  struct bridge_vlan_info vinfo = {
+    .flags = access ? (BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED) : 0,
+    .vid = vid,
+  };
+  struct nlattr *spec = nla_nest_start (msg, IFLA_AF_SPEC);
+
+  if (!spec || nla_put (msg, IFLA_BRIDGE_VLAN_INFO, sizeof vinfo, &vinfo) < 0)
+    {
+      nlmsg_free (msg);
+      return loom_error_make (err, ENOMEM, "build vlan request");
+    }
+  nla_nest_end (msg, spec);
+  return send_sync (sk, msg, err, "add bridge vlan");
+}
+
+static int
+addr_len (int family)
+{
+  return family == AF_INET ? 4 : 16;
+}
+
+int
+loom_nl_addr_add (struct nl_sock *sk, int ifindex, const struct loom_addr *addr,
+                  loom_error_t *err)
+{
+  struct nl_msg *msg
+      = nlmsg_alloc_simple (RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+  struct ifaddrmsg ifa = {
+    .ifa_family = addr->family,
+    .ifa_prefixlen = addr->prefixlen < 0 ? (addr->family == AF_INET ? 32 : 128) : addr->prefixlen,
+    .ifa_index = ifindex,
+    .ifa_scope = RT_SCOPE_UNIVERSE,
+  };
+  int len = addr_len (addr->family), r = 0;
+  char what[128];
+
+  if (msg == NULL || nlmsg_append (msg, &ifa, sizeof ifa, NLMSG_ALIGNTO) < 0)
+    abort ();
+  r |= nla_put (msg, IFA_LOCAL, len, addr->bytes);
+  r |= nla_put (msg, IFA_ADDRESS, len, addr->bytes);
+  /* A lab's addresses are planned: skip duplicate address detection so they are usable
+   * the moment deploy returns. */
+  if (addr->family == AF_INET6)
+    r |= nla_put_u32 (msg, IFA_FLAGS, IFA_F_NODAD);
+  if (r < 0)
+    {
+      nlmsg_free (msg);
+      return loom_error_make (err, ENOMEM, "build address request");
+    }
+  snprintf (what, sizeof what, "add address %s", addr->text);
+  return send_sync (sk, msg, err, what);
+}
+
+int
+loom_nl_route_add (struct nl_sock *sk, const struct loom_route *route, int oif,
+                   loom_error_t *err)
+{
+  struct nl_msg *msg
+      = nlmsg_alloc_simple (RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+  struct rtmsg rtm = {
+    .rtm_family = route->family,
+    .rtm_dst_len = route->dst.prefixlen < 0 ? (route->family == AF_INET ? 32 : 128)
+                                            : route->dst.prefixlen,
+    .rtm_table = RT_TABLE_MAIN,
+    .rtm_protocol = RTPROT_STATIC,
+    .rtm_scope = route->has_gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK,
+    .rtm_type = RTN_UNICAST,
+  };
+  int len = addr_len (route->family), r = 0;
+  char what[160];
+
+  if (msg == NULL || nlmsg_append (msg, &rtm, sizeof rtm, NLMSG_ALIGNTO) < 0)
+    abort ();
+  if (rtm.rtm_dst_len > 0)
+    r |= nla_put (msg, RTA_DST, len, route->dst.bytes);
+  if (route->has_gateway)
+    r |= nla_put (msg, RTA_GATEWAY, len, route->gateway.bytes);
+  if (oif > 0)
+    r |= nla_put_u32 (msg, RTA_OIF, oif);
+  if (route->metric > 0)
+    r |= nla_put_u32 (msg, RTA_PRIORITY, route->metric);
+  if (r < 0)
+    {
+      nlmsg_free (msg);
+      return loom_error_make (err, ENOMEM, "build route request");
+    }
+  snprintf (what, sizeof what, "add route '%s'", route->text ? route->text : "?");
+  return send_sync (sk, msg, err, what);
+}
+
+int
+loom_sysctl_set (const char *key, const char *value, loom_error_t *err)
+{
+  char path[256];
+  size_t i, n;
+  int fd;
+  ssize_t w;
+
+  if (loom_fault_check ("sysctl", err) < 0)
+    return -1;
+  n = snprintf (path, sizeof path, "/proc/sys/%s", key);
+  if (n >= sizeof path)
+    return loom_error_make (err, ENAMETOOLONG, "sysctl %s", key);
+  for (i = strlen ("/proc/sys/"); i < n; i++)
+    if (path[i] == '.')
+      path[i] = '/';
+  /* /proc/sys/net resolves against the calling thread's network namespace. */
+  fd = open (path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return loom_error_make (err, errno, "sysctl %s", key);
+  w = write (fd, value, strlen (value));
+  if (w < 0)
+    {
+      int e = errno;
+      close (fd);
+      return loom_error_make (err, e, "sysctl %s=%s", key, value);
+    }
+  close (fd);
+  return 0;
+}

@@ -1,0 +1,369 @@
+/* Lab state on disk: the state directory under the run root, state.json, listing labs,
+ * and finding a lab by name or by the file it was deployed from. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/lab.h"
+#include "core/netns.h"
+#include "core/state.h"
+#include "core/util.h"
+
+const char *
+loom_run_dir (void)
+{
+  const char *d = getenv ("NETLOOM_RUN_DIR");
+  return d && *d ? d : LOOM_RUN_DIR_DEFAULT;
+}
+
+char *
+loom_state_dir (const char *lab)
+{
+  return loom_xasprintf ("%s/%s", loom_run_dir (), lab);
+}
+
+char *
+loom_node_netns_name (const struct loom_lab *lab, const struct loom_node *node)
+{
+  if (lab->prefix == NULL || lab->prefix[0] == '\0')
+    return loom_xasprintf ("%s-%s", lab->name, node->name);
+  return loom_xasprintf ("%s-%s-%s", lab->prefix, lab->name, node->name);
+}
+
+size_t
+loom_lab_check_supported (const struct loom_lab *lab, struct loom_diags *diags)
+{
+  size_t i, j, n = 0;
+
+  for (i = 0; i < lab->n_nodes; i++)
+    {
+      const struct loom_node *node = lab->nodes[i];
+      const struct loom_device_ops *ops = loom_device_lookup (node->kind);
+
+      if (ops == NULL || ops->needs)
+        {
+          loom_diags_add (diags, LOOM_DIAG_ERROR, &node->kind_mark,
+                          "node '%s': kind %s needs %s, which this version of netloom does "
+                          "not have yet",
+                          node->name, node->kind_written ? node->kind_written
+                                                          : loom_kind_name (node->kind),
+                          ops ? ops->needs : "an unknown device");
+          n++;
+        }
+      /* Only the network sysctls are per namespace; anything else would change the
+       * host for everyone. */
+      for (j = 0; j < node->n_sysctls; j++)
+        if (strncmp (node->sysctls[j].key, "net.", 4) != 0)
+          {
+            loom_diags_add (diags, LOOM_DIAG_ERROR, &node->sysctls[j].mark,
+                            "node '%s': sysctl '%s' is not per node: only net.* sysctls "
+                            "can be set on a node",
+                            node->name, node->sysctls[j].key);
+            n++;
+          }
+    }
+  return n;
+}
+
+static json_t *
+kv_object (const struct loom_kv *kv, size_t n)
+{
+  json_t *o = json_object ();
+  size_t i;
+  for (i = 0; i < n; i++)
+    json_object_set_new (o, kv[i].key, json_string (kv[i].value));
+  return o;
+}
+
+static void
+format_mac (const uint8_t mac[6], char out[18])
+{
+  snprintf (out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+            mac[5]);
+}
+
+static json_t *
+endpoint_json (const struct loom_iface *iface)
+{
+  return json_pack ("{s:s, s:s}", "node", iface->node->name, "interface", iface->name);
+}
+
+json_t *
+loom_state_build (const struct loom_lab *lab, const struct loom_node_rt *rt,
+                  const char *file_abs, const char *labdir, const char *status)
+{
+  json_t *root = json_object (), *nodes = json_array (), *links = json_array ();
+  char created[64];
+  time_t now = time (NULL);
+  struct tm tm;
+  size_t i, j, k;
+
+  gmtime_r (&now, &tm);
+  strftime (created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  json_object_set_new (root, "name", json_string (lab->name));
+  json_object_set_new (root, "type", json_string ("netloom"));
+  json_object_set_new (root, "prefix", json_string (lab->prefix ? lab->prefix : ""));
+  json_object_set_new (root, "file", json_string (file_abs));
+  json_object_set_new (root, "labdir", json_string (labdir));
+  json_object_set_new (root, "status", json_string (status));
+  json_object_set_new (root, "created", json_string (created));
+
+  for (i = 0; i < lab->n_nodes; i++)
+    {
+      const struct loom_node *node = lab->nodes[i];
+      json_t *n = json_object (), *ifaces = json_array (), *exec = json_array ();
+
+      json_object_set_new (n, "name", json_string (node->name));
+      json_object_set_new (n, "kind", json_string (loom_kind_name (node->kind)));
+      json_object_set_new (n, "netns", json_string (rt[i].netns));
+      json_object_set_new (n, "group", node->group ? json_string (node->group) : json_null ());
+      json_object_set_new (n, "image", node->image ? json_string (node->image) : json_null ());
+      json_object_set_new (n, "labels", kv_object (node->labels, node->n_labels));
+      json_object_set_new (n, "env", kv_object (node->env, node->n_env));
+      for (j = 0; j < node->n_exec; j++)
+        json_array_append_new (exec, json_string (node->exec[j]));
+      json_object_set_new (n, "exec", exec);
+      if (node->has_position)
+        json_object_set_new (n, "position", json_pack ("{s:f, s:f}", "x", node->x, "y", node->y));
+      for (j = 0; j < node->n_ifaces; j++)
+        {
+          const struct loom_iface *iface = node->ifaces[j];
+          json_t *jf = json_object (), *v4 = json_array (), *v6 = json_array ();
+          char mac[18];
+
+          json_object_set_new (jf, "name", json_string (iface->name));
+          json_object_set_new (jf, "ifindex", json_integer (rt[i].ifindex[j]));
+          if (iface->link)
+            {
+              const struct loom_iface *peer
+                  = iface->link->a == iface ? iface->link->b : iface->link->a;
+              loom_autofree char *p = loom_xasprintf ("%s:%s", peer->node->name, peer->name);
+              format_mac (rt[i].mac[j], mac);
+              json_object_set_new (jf, "mac", json_string (mac));
+              json_object_set_new (jf, "peer", json_string (p));
+            }
+          else
+            json_object_set_new (jf, "peer", json_null ());
+          json_object_set_new (jf, "mtu", json_integer (iface->mtu ? iface->mtu
+                                                        : iface->link && iface->link->mtu
+                                                            ? iface->link->mtu
+                                                            : 1500));
+          for (k = 0; k < iface->n_addrs; k++)
+            json_array_append_new (iface->addrs[k].family == AF_INET ? v4 : v6,
+                                   json_string (iface->addrs[k].text));
+          json_object_set_new (jf, "ipv4", v4);
+          json_object_set_new (jf, "ipv6", v6);
+          if (iface->vlan)
+            json_object_set_new (jf, "vlan", json_integer (iface->vlan));
+          if (iface->n_trunk)
+            {
+              json_t *t = json_array ();
+              for (k = 0; k < iface->n_trunk; k++)
+                json_array_append_new (t, json_integer (iface->trunk[k]));
+              json_object_set_new (jf, "trunk", t);
+            }
+          json_array_append_new (ifaces, jf);
+        }
+      json_object_set_new (n, "interfaces", ifaces);
+      json_array_append_new (nodes, n);
+    }
+  json_object_set_new (root, "nodes", nodes);
+
+  for (i = 0; i < lab->n_links; i++)
+    {
+      const struct loom_link *link = lab->links[i];
+      json_t *l = json_object ();
+      json_object_set_new (l, "a", endpoint_json (link->a));
+      json_object_set_new (l, "z", endpoint_json (link->b));
+      if (link->mtu)
+        json_object_set_new (l, "mtu", json_integer (link->mtu));
+      json_array_append_new (links, l);
+    }
+  json_object_set_new (root, "links", links);
+  return root;
+}
+
+int
+loom_json_write (const char *path, json_t *obj, loom_error_t *err)
+{
+  loom_autofree char *tmp = loom_xasprintf ("%s.tmp", path);
+  loom_autofree char *text = json_dumps (obj, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+  size_t len;
+
+  if (text == NULL)
+    return loom_error_make (err, ENOMEM, "encode %s", path);
+  len = strlen (text);
+  text = loom_xrealloc (text, len + 2);
+  text[len++] = '\n';
+  text[len] = '\0';
+  if (loom_write_file (tmp, text, len, err) < 0)
+    return -1;
+  if (rename (tmp, path) < 0)
+    {
+      int e = errno;
+      unlink (tmp);
+      return loom_error_make (err, e, "rename %s", path);
+    }
+  return 0;
+}
+
+static int
+cmp_str (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+int
+loom_lab_list (char ***names, loom_error_t *err)
+{
+  DIR *d = opendir (loom_run_dir ());
+  struct dirent *de;
+  char **v = NULL;
+  size_t n = 0;
+
+  if (d == NULL)
+    {
+      if (errno != ENOENT)
+        return loom_error_make (err, errno, "open %s", loom_run_dir ());
+      *names = loom_xcalloc (1, sizeof (char *));
+      return 0;
+    }
+  while ((de = readdir (d)))
+    if (de->d_name[0] != '.' && loom_name_valid (de->d_name))
+      {
+        struct stat st;
+        loom_autofree char *p = loom_state_dir (de->d_name);
+        if (stat (p, &st) == 0 && S_ISDIR (st.st_mode))
+          LOOM_PUSH (v, n, loom_xstrdup (de->d_name));
+      }
+  closedir (d);
+  if (n > 1)
+    qsort (v, n, sizeof *v, cmp_str);
+  LOOM_PUSH (v, n, NULL);
+  *names = v;
+  return 0;
+}
+
+/* True when somebody holds the lab's lock (a deploy or destroy is running). */
+static bool
+lab_busy (const char *statedir)
+{
+  loom_autofree char *lock = loom_xasprintf ("%s/lock", statedir);
+  loom_autoclose int fd = open (lock, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    return false;
+  if (flock (fd, LOCK_EX | LOCK_NB) == 0)
+    {
+      flock (fd, LOCK_UN);
+      return false;
+    }
+  return errno == EWOULDBLOCK;
+}
+
+json_t *
+loom_lab_state_load (const char *name, loom_error_t *err)
+{
+  loom_autofree char *dir = loom_state_dir (name);
+  loom_autofree char *path = loom_xasprintf ("%s/state.json", dir);
+  json_t *root, *nodes, *node;
+  json_error_t jerr;
+  const char *status;
+  size_t i, missing = 0;
+  struct stat st;
+
+  if (!loom_name_valid (name) || stat (dir, &st) < 0)
+    {
+      loom_error_make (err, 0, "no lab named '%s' is deployed", name);
+      return NULL;
+    }
+  root = json_load_file (path, 0, &jerr);
+  if (root == NULL)
+    {
+      /* A deploy killed before it wrote any state: only destroy makes sense. */
+      root = json_pack ("{s:s, s:s, s:[], s:[]}", "name", name, "status",
+                        lab_busy (dir) ? "deploying" : "failed", "nodes", "links");
+      return root;
+    }
+  nodes = json_object_get (root, "nodes");
+  json_array_foreach (nodes, i, node)
+  {
+    const char *ns = json_string_value (json_object_get (node, "netns"));
+    bool up = ns && loom_netns_exists (ns);
+    json_object_set_new (node, "state", json_string (up ? "running" : "missing"));
+    if (!up)
+      missing++;
+  }
+  status = json_string_value (json_object_get (root, "status"));
+  if (status && strcmp (status, "deploying") == 0)
+    status = lab_busy (dir) ? "deploying" : "failed";
+  else if (missing)
+    status = "degraded";
+  else
+    status = "running";
+  json_object_set_new (root, "status", json_string (status));
+  return root;
+}
+
+char *
+loom_lab_resolve (const char *arg, loom_error_t *err)
+{
+  char real[PATH_MAX];
+  struct stat st;
+  char **names = NULL;
+  char *found = NULL;
+  size_t i;
+
+  if (loom_name_valid (arg) && strchr (arg, '/') == NULL)
+    {
+      loom_autofree char *dir = loom_state_dir (arg);
+      if (stat (dir, &st) == 0)
+        return loom_xstrdup (arg);
+    }
+  if (stat (arg, &st) == 0 && S_ISREG (st.st_mode) && realpath (arg, real))
+    {
+      if (loom_lab_list (&names, err) < 0)
+        return NULL;
+      for (i = 0; names[i] && !found; i++)
+        {
+          loom_autofree char *p = loom_xasprintf ("%s/%s/state.json", loom_run_dir (), names[i]);
+          json_t *root = json_load_file (p, 0, NULL);
+          const char *file = json_string_value (json_object_get (root, "file"));
+          if (file && strcmp (file, real) == 0)
+            found = loom_xstrdup (names[i]);
+          json_decref (root);
+        }
+      for (i = 0; names[i]; i++)
+        free (names[i]);
+      free (names);
+      if (found)
+        return found;
+      /* Not deployed from this path: fall back to the name written in the file. */
+      {
+        struct loom_diags diags = { 0 };
+        struct loom_lab *lab = loom_topology_load (arg, &diags);
+        loom_diags_clear (&diags);
+        if (lab)
+          {
+            loom_autofree char *dir = loom_state_dir (lab->name);
+            if (stat (dir, &st) == 0)
+              found = loom_xstrdup (lab->name);
+            else
+              loom_error_make (err, 0, "lab '%s' (from %s) is not deployed", lab->name, arg);
+            loom_lab_free (lab);
+            return found;
+          }
+      }
+      loom_error_make (err, 0, "no deployed lab was deployed from %s", arg);
+      return NULL;
+    }
+  loom_error_make (err, 0, "no lab named '%s' is deployed", arg);
+  return NULL;
+}

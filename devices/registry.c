@@ -1,0 +1,41 @@
+/* The explicit table of node kinds: one const ops structure per kind, no constructors
+ * and no dynamic loading. Kinds this build cannot deploy yet say what they need. */
+#include <stddef.h>
+
+#include "core/node.h"
+
+extern const struct loom_device_ops loom_device_host;
+extern const struct loom_device_ops loom_device_router;
+extern const struct loom_device_ops loom_device_switch;
+extern const struct loom_device_ops loom_device_hub;
+
+static const struct loom_device_ops container_ops = {
+  .kind = LOOM_KIND_CONTAINER,
+  .needs = "container support",
+};
+static const struct loom_device_ops vm_ops = {
+  .kind = LOOM_KIND_VM,
+  .needs = "VM support",
+};
+static const struct loom_device_ops nat_ops = {
+  .kind = LOOM_KIND_NAT,
+  .needs = "the NAT node (libslirp in the lab supervisor)",
+};
+
+static const struct loom_device_ops *const registry[LOOM_KIND__COUNT] = {
+  [LOOM_KIND_HOST] = &loom_device_host,
+  [LOOM_KIND_ROUTER] = &loom_device_router,
+  [LOOM_KIND_SWITCH] = &loom_device_switch,
+  [LOOM_KIND_HUB] = &loom_device_hub,
+  [LOOM_KIND_CONTAINER] = &container_ops,
+  [LOOM_KIND_VM] = &vm_ops,
+  [LOOM_KIND_NAT] = &nat_ops,
+};
+
+const struct loom_device_ops *
+loom_device_lookup (enum loom_kind kind)
+{
+  if ((int) kind < 0 || kind >= LOOM_KIND__COUNT)
+    return NULL;
+  return registry[kind];
+}

@@ -1,0 +1,27 @@
+/* kind: router — a host namespace that forwards IPv4 (and IPv6 when the lab uses it). */
+#include "core/nl.h"
+#include "core/node.h"
+
+static int
+router_ns_init (struct loom_node_rt *rt, struct nl_sock *sk, loom_error_t *err)
+{
+  if (loom_sysctl_set ("net.ipv4.ip_forward", "1", err) < 0)
+    return -1;
+  if (rt->ipv6 && loom_sysctl_set ("net.ipv6.conf.all.forwarding", "1", err) < 0)
+    return -1;
+  return 0;
+}
+
+static int
+router_configure (struct loom_node_rt *rt, struct nl_sock *sk, loom_error_t *err)
+{
+  if (loom_node_add_addresses (rt, sk, err) < 0)
+    return -1;
+  return loom_node_add_routes (rt, sk, err);
+}
+
+const struct loom_device_ops loom_device_router = {
+  .kind = LOOM_KIND_ROUTER,
+  .ns_init = router_ns_init,
+  .configure = router_configure,
+};

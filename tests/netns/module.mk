@@ -1,0 +1,1 @@
+netns_tests += tests/netns/test_deploy

@@ -1,0 +1,230 @@
+/* Helpers for the netns tests: isolated state roots and namespace prefixes per run,
+ * lab files written to a temporary directory, running commands inside nodes, and the
+ * "nothing is left behind" check. Root only; these build real namespaces. */
+#ifndef LOOM_TESTLIB_H
+#define LOOM_TESTLIB_H
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/lab.h"
+#include "core/log.h"
+#include "core/netns.h"
+#include "core/spawn.h"
+#include "core/util.h"
+#include "topology/model.h"
+
+/* Set once per test program by tl_setup_run(). */
+static char tl_prefix[32];
+static char tl_rundir[128];
+static char tl_tmpdir[128];
+
+static void
+tl_log (enum loom_log_level level, const char *msg, void *data)
+{
+  if (level >= LOOM_LOG_WARNING || getenv ("TL_VERBOSE"))
+    fprintf (stderr, "  [netloom] %s\n", msg);
+}
+
+/* A run-unique namespace prefix and state root, so leftovers of other runs or labs a
+ * developer has deployed are never touched. */
+static void
+tl_setup_run (void)
+{
+  const char *p = getenv ("NETLOOM_TEST_PREFIX");
+  snprintf (tl_prefix, sizeof tl_prefix, "%s%d", p ? p : "tn", (int) getpid () % 100000);
+  snprintf (tl_rundir, sizeof tl_rundir, "/run/netloom-test/%s", tl_prefix);
+  snprintf (tl_tmpdir, sizeof tl_tmpdir, "/tmp/netloom-test-%s", tl_prefix);
+  setenv ("NETLOOM_RUN_DIR", tl_rundir, 1);
+  mkdir ("/run/netloom-test", 0755);
+  mkdir (tl_tmpdir, 0755);
+  loom_log_set_handler (tl_log, NULL);
+}
+
+static void
+tl_teardown_run (void)
+{
+  char **names = NULL;
+  loom_error_t err = NULL;
+  size_t i;
+
+  /* Whatever a failed test left: destroy through the engine, then the dirs. */
+  if (loom_lab_list (&names, &err) == 0)
+    {
+      for (i = 0; names[i]; i++)
+        {
+          loom_lab_destroy (names[i], LOOM_DESTROY_CLEANUP, NULL);
+          free (names[i]);
+        }
+      free (names);
+    }
+  loom_error_release (&err);
+  loom_rm_rf (tl_rundir, NULL);
+  loom_rm_rf (tl_tmpdir, NULL);
+  rmdir ("/run/netloom-test");
+}
+
+/* Writes a lab file (printf-style; the template gets the prefix through %1$s if it
+ * wants it, but the prefix line is added here) and loads it. */
+static struct loom_lab *
+tl_load (const char *name, const char *body)
+{
+  loom_autofree char *path = loom_xasprintf ("%s/%s.yaml", tl_tmpdir, name);
+  loom_autofree char *text
+      = loom_xasprintf ("name: %s\nprefix: %s\n%s", name, tl_prefix, body);
+  struct loom_diags diags = { 0 };
+  struct loom_lab *lab;
+  size_t i;
+
+  ck_assert_int_eq (loom_write_file (path, text, strlen (text), NULL), 0);
+  lab = loom_topology_load (path, &diags);
+  for (i = 0; i < diags.n; i++)
+    {
+      char *s = loom_diag_format (&diags.items[i]);
+      fprintf (stderr, "%s\n", s);
+      free (s);
+    }
+  ck_assert_msg (lab != NULL, "lab %s does not load", name);
+  loom_diags_clear (&diags);
+  return lab;
+}
+
+static void
+tl_deploy_ok (const struct loom_lab *lab)
+{
+  loom_error_t err = NULL;
+  if (loom_lab_deploy (lab, NULL, &err) < 0)
+    {
+      char *s = loom_error_text (err);
+      ck_abort_msg ("deploy %s: %s", lab->name, s);
+    }
+}
+
+static void
+tl_destroy_ok (const char *name)
+{
+  loom_error_t err = NULL;
+  if (loom_lab_destroy (name, 0, &err) < 0)
+    {
+      char *s = loom_error_text (err);
+      ck_abort_msg ("destroy %s: %s", name, s);
+    }
+}
+
+/* Runs argv in a node; returns the exit status and, when out is given, its output. */
+static int
+tl_run (const char *lab, const char *node, char **out, const char *const argv[])
+{
+  loom_autofree char *ns = loom_xasprintf ("%s-%s-%s", tl_prefix, lab, node);
+  loom_error_t err = NULL;
+  int pipefd[2];
+  int nsfd = loom_netns_open (ns, &err);
+  pid_t pid;
+  int status;
+
+  ck_assert_msg (nsfd >= 0, "namespace %s missing", ns);
+  ck_assert_int_eq (pipe2 (pipefd, O_CLOEXEC), 0);
+  {
+    int devnull = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+    struct loom_spawn s = {
+      .nsfd = nsfd,
+      .argv = (char *const *) argv,
+      .stdin_fd = devnull,
+      .stdout_fd = pipefd[1],
+      .stderr_fd = pipefd[1],
+    };
+    pid = loom_spawn_in_ns (&s, &err);
+    close (devnull);
+  }
+  close (pipefd[1]);
+  close (nsfd);
+  ck_assert_msg (pid > 0, "spawn %s in %s", argv[0], node);
+  {
+    size_t cap = 4096, n = 0;
+    char *buf = loom_xmalloc (cap);
+    ssize_t r;
+    while ((r = read (pipefd[0], buf + n, cap - n - 1)) > 0)
+      if ((n += r) + 1 >= cap)
+        buf = loom_xrealloc (buf, cap *= 2);
+    buf[n] = '\0';
+    if (out)
+      *out = buf;
+    else
+      free (buf);
+  }
+  close (pipefd[0]);
+  status = loom_wait_status (pid);
+  return status;
+}
+
+#define TL_RUN(lab, node, ...) tl_run ((lab), (node), NULL, (const char *const[]){ __VA_ARGS__, NULL })
+
+static bool
+tl_ping (const char *lab, const char *node, const char *addr)
+{
+  bool v6 = strchr (addr, ':') != NULL;
+  return TL_RUN (lab, node, "ping", v6 ? "-6" : "-4", "-c", "1", "-W", "2", addr) == 0;
+}
+
+/* Counts entries of /run/netns and lines of our mountinfo that carry our prefix. */
+static int
+tl_count_leftovers (const char *lab, char *what, size_t len)
+{
+  loom_autofree char *needle = loom_xasprintf ("%s-%s-", tl_prefix, lab);
+  loom_autofree char *mounts = NULL;
+  int n = 0;
+  DIR *d = opendir (LOOM_NETNS_DIR);
+  struct dirent *de;
+  char *line, *save = NULL;
+
+  what[0] = '\0';
+  if (d)
+    {
+      while ((de = readdir (d)))
+        if (strncmp (de->d_name, needle, strlen (needle)) == 0)
+          {
+            n++;
+            snprintf (what + strlen (what), len - strlen (what), "netns %s; ", de->d_name);
+          }
+      closedir (d);
+    }
+  if (loom_read_file ("/proc/self/mountinfo", &mounts, NULL, NULL) == 0)
+    for (line = strtok_r (mounts, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+      if (strstr (line, needle) && strstr (line, "/run/netns/"))
+        {
+          n++;
+          snprintf (what + strlen (what), len - strlen (what), "mount; ");
+        }
+  return n;
+}
+
+/* Asserts nothing of lab `name` remains: namespaces, mounts, state, lab directory, and
+ * no child process of ours. */
+static void
+tl_assert_clean (const char *name)
+{
+  char what[1024];
+  struct stat st;
+  loom_autofree char *state = loom_xasprintf ("%s/%s", tl_rundir, name);
+  loom_autofree char *labdir = loom_xasprintf ("%s/netloom-%s", tl_tmpdir, name);
+  int n = tl_count_leftovers (name, what, sizeof what);
+
+  ck_assert_msg (n == 0, "leftovers of lab %s: %s", name, what);
+  ck_assert_msg (stat (state, &st) < 0, "state dir %s remains", state);
+  ck_assert_msg (stat (labdir, &st) < 0, "lab dir %s remains", labdir);
+  ck_assert_msg (waitpid (-1, NULL, WNOHANG) < 0 && errno == ECHILD, "a child process remains");
+}
+
+#endif

@@ -1,0 +1,198 @@
+/* The lab model: what a lab file describes, after parsing, inheritance and validation.
+ * Pure data — nothing here touches the kernel, and this folder depends on nothing else
+ * of netloom's but core/util.h's allocation helpers. Every object remembers where in the
+ * lab file it came from (struct loom_mark) so later errors can name file:line:col. */
+#ifndef LOOM_TOPOLOGY_MODEL_H
+#define LOOM_TOPOLOGY_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LOOM_NAME_MAX 32   /* lab and node names */
+#define LOOM_IFNAME_MAX 15 /* interface names (IFNAMSIZ - 1) */
+#define LOOM_DEFAULT_PREFIX "nlm"
+
+struct loom_mark
+{
+  const char *file; /* borrowed from struct loom_lab.file */
+  int line;         /* 1-based; 0 when unknown */
+  int col;          /* 1-based */
+};
+
+enum loom_kind
+{
+  LOOM_KIND_HOST = 0,  /* a network namespace */
+  LOOM_KIND_ROUTER,    /* a namespace with IPv4/IPv6 forwarding on */
+  LOOM_KIND_SWITCH,    /* a kernel bridge in its own namespace (alias: bridge) */
+  LOOM_KIND_HUB,       /* a bridge that floods every frame */
+  LOOM_KIND_CONTAINER, /* containerlab's linux; needs container support */
+  LOOM_KIND_VM,        /* QEMU guest; needs VM support */
+  LOOM_KIND_NAT,       /* libslirp; needs the supervisor */
+  LOOM_KIND__COUNT
+};
+
+/* Name as netloom prints it ("host", "router", ...). */
+const char *loom_kind_name (enum loom_kind kind);
+/* Parses a kind as written in a lab file, aliases included (bridge -> switch,
+ * linux -> container). Returns -1 when unknown. */
+int loom_kind_parse (const char *name);
+
+struct loom_kv
+{
+  char *key;
+  char *value;
+  struct loom_mark mark;
+};
+
+struct loom_addr
+{
+  int family;          /* AF_INET or AF_INET6 */
+  uint8_t bytes[16];   /* network byte order */
+  int prefixlen;       /* -1 when none was written */
+  char text[64];       /* as written, normalised ("10.0.1.2/24") */
+  struct loom_mark mark;
+};
+
+struct loom_route
+{
+  int family;             /* AF_INET or AF_INET6 */
+  struct loom_addr dst;   /* prefixlen 0 for "default" */
+  bool has_gateway;
+  struct loom_addr gateway;
+  char *dev;              /* optional "dev eth1" (NULL when absent) */
+  int metric;             /* 0 when not given */
+  char *text;             /* as written */
+  struct loom_mark mark;
+};
+
+struct loom_node;
+struct loom_link;
+
+struct loom_iface
+{
+  char *name; /* eth1, p3 ... */
+  struct loom_node *node;
+  struct loom_link *link; /* the link it is on; NULL for an interface on no link */
+  bool has_mac;
+  uint8_t mac[6];
+  int mtu;                 /* 0: the link's, else the kernel default */
+  struct loom_addr *addrs; /* IPv4 and IPv6, in the order written */
+  size_t n_addrs;
+  int vlan;   /* switch access port VLAN; 0 = none */
+  int *trunk; /* switch trunk port: tagged VLANs */
+  size_t n_trunk;
+  struct loom_mark mark;
+};
+
+struct loom_node
+{
+  char *name;
+  enum loom_kind kind;
+  char *kind_written; /* the kind as the file wrote it (e.g. "bridge", "linux") */
+  char *group;        /* NULL when none */
+  char *image;        /* containers/VMs; NULL when none */
+  char **exec;        /* commands run inside the node after the lab is up, in order */
+  size_t n_exec;
+  struct loom_kv *env;
+  size_t n_env;
+  struct loom_kv *labels;
+  size_t n_labels;
+  struct loom_kv *sysctls; /* "net.ipv4.ip_forward" -> "1" */
+  size_t n_sysctls;
+  struct loom_route *routes;
+  size_t n_routes;
+  struct loom_iface **ifaces; /* in the order the file names them */
+  size_t n_ifaces;
+  /* switch / hub */
+  bool vlan_filtering;
+  bool stp;
+  /* canvas position; has_position false when the file gives none */
+  bool has_position;
+  double x, y;
+  struct loom_mark mark;
+  struct loom_mark kind_mark;
+};
+
+struct loom_link
+{
+  struct loom_iface *a, *b;
+  int mtu; /* 0 when not given */
+  struct loom_mark mark;
+};
+
+struct loom_lab
+{
+  char *name;
+  char *prefix; /* namespace name prefix; "" means none */
+  char *file;   /* the lab file's path as given */
+  char *dir;    /* absolute directory of the lab file */
+  struct loom_node **nodes;
+  size_t n_nodes;
+  struct loom_link **links;
+  size_t n_links;
+  bool uses_ipv6; /* any IPv6 address or route anywhere in the lab */
+  struct loom_mark mark;
+};
+
+/* Diagnostics: the parser and validator collect every error (and warning) in a file
+ * instead of stopping at the first. */
+enum loom_severity
+{
+  LOOM_DIAG_ERROR,
+  LOOM_DIAG_WARNING,
+};
+
+struct loom_diag
+{
+  enum loom_severity severity;
+  char *file;
+  int line, col; /* 1-based; 0 when the problem is with the file as a whole */
+  char *msg;
+};
+
+struct loom_diags
+{
+  struct loom_diag *items;
+  size_t n;
+  size_t n_errors;
+};
+
+void loom_diags_add (struct loom_diags *d, enum loom_severity sev, const struct loom_mark *mark,
+                     const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
+/* Formats one diagnostic as "file:line:col: error: msg" (owned by the caller). */
+char *loom_diag_format (const struct loom_diag *diag);
+void loom_diags_clear (struct loom_diags *d);
+
+/**
+ * loom_topology_load() - parse and validate a lab file.
+ * @path: the lab file.
+ * @diags: receives every error and warning, each with file:line:col.
+ *
+ * Returns the lab (owned by the caller, free with loom_lab_free()) or NULL when the file
+ * could not be read or has any error. Warnings alone do not fail the load.
+ */
+struct loom_lab *loom_topology_load (const char *path, struct loom_diags *diags);
+/* The same from a buffer; @name is the file name used in diagnostics. */
+struct loom_lab *loom_topology_load_buffer (const char *name, const char *data, size_t len,
+                                            struct loom_diags *diags);
+void loom_lab_free (struct loom_lab *lab);
+
+struct loom_node *loom_lab_find_node (const struct loom_lab *lab, const char *name);
+struct loom_iface *loom_node_find_iface (const struct loom_node *node, const char *name);
+
+/* Name checks shared by the parser and the CLI: 1..LOOM_NAME_MAX of [A-Za-z0-9_.-], not
+ * starting with '-' or '.'. Interface names: 1..15 of [A-Za-z0-9_.-] (also not "." or ".."). */
+bool loom_name_valid (const char *name);
+bool loom_ifname_valid (const char *name);
+
+/* Parsing helpers (also used by the CLI for run-time arguments). Return 0 or -1 and set
+ * *why to a static explanation of what was expected. */
+int loom_addr_parse (const char *text, bool need_prefix, struct loom_addr *out, const char **why);
+int loom_route_parse (const char *text, struct loom_route *out, const char **why);
+int loom_mac_parse (const char *text, uint8_t mac[6]);
+/* Frees what loom_route_parse() allocated in @route (dev, text); the struct itself is the
+ * caller's. */
+void loom_route_clear (struct loom_route *route);
+
+#endif

@@ -1,0 +1,1 @@
+lib_src += topology/model.c topology/parser.c

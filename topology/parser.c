@@ -1,0 +1,2451 @@
+/* The lab-file parser: reads a lab file (a superset of containerlab's .clab.yml) with
+ * libyaml's document API, so every value keeps its line and column, and turns it into
+ * the model of model.h. It works in three passes: read every settings block (defaults,
+ * kinds, groups, nodes) into a `struct level`, checking each value where it is written;
+ * build the nodes and the links; then resolve each node's settings through its chain
+ * node -> group -> kinds.<kind> -> defaults and check what only makes sense once the
+ * node's kind and interfaces are known. Every problem becomes a diagnostic and the walk
+ * goes on, so one run reports all of a file's errors. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <yaml.h>
+
+#include "core/util.h"
+#include "topology/model.h"
+
+/* How specific a settings block is; a node's chain is ordered by it. R_LINK is a link's
+ * endpoint, which is as specific as the node's own interfaces entry. */
+enum rank
+{
+  R_LINK,
+  R_NODE,
+  R_GROUP,
+  R_KIND,
+  R_DEFAULTS,
+};
+
+enum field
+{
+  F_KIND,
+  F_GROUP,
+  F_IMAGE,
+  F_EXEC,
+  F_ENV,
+  F_LABELS,
+  F_SYSCTLS,
+  F_ROUTES,
+  F_VLAN_FILTERING,
+  F_STP,
+  F_POSITION,
+  F_INTERFACES,
+  F__COUNT
+};
+
+enum ifield
+{
+  I_IPV4,
+  I_IPV6,
+  I_MAC,
+  I_MTU,
+  I_VLAN,
+  I_TRUNK,
+  I__COUNT
+};
+
+#define AT_DEFAULTS (1u << R_DEFAULTS)
+#define AT_KINDS (1u << R_KIND)
+#define AT_GROUPS (1u << R_GROUP)
+#define AT_NODES (1u << R_NODE)
+#define AT_ALL (AT_DEFAULTS | AT_KINDS | AT_GROUPS | AT_NODES)
+
+static const struct
+{
+  const char *key;
+  enum field field;
+  unsigned where;
+} node_keys[] = {
+  { "kind", F_KIND, AT_DEFAULTS | AT_GROUPS | AT_NODES },
+  { "group", F_GROUP, AT_NODES },
+  { "image", F_IMAGE, AT_ALL },
+  { "exec", F_EXEC, AT_ALL },
+  { "env", F_ENV, AT_ALL },
+  { "labels", F_LABELS, AT_ALL },
+  { "sysctls", F_SYSCTLS, AT_ALL },
+  { "routes", F_ROUTES, AT_ALL },
+  { "vlan-filtering", F_VLAN_FILTERING, AT_ALL },
+  { "stp", F_STP, AT_ALL },
+  { "position", F_POSITION, AT_NODES },
+  { "interfaces", F_INTERFACES, AT_ALL },
+};
+#define N_NODE_KEYS (sizeof (node_keys) / sizeof (node_keys[0]))
+
+static const char *const if_keys[I__COUNT] = { "ipv4", "ipv6", "mac", "mtu", "vlan", "trunk" };
+
+/* containerlab node settings netloom accepts but does not implement yet: a lab written
+ * for containerlab still loads, with one warning per key. */
+static const char *const clab_node_keys[] = {
+  "binds",        "ports",        "cmd",          "entrypoint",
+  "user",         "startup-config", "startup-delay", "enforce-startup-config",
+  "suppress-startup-config",      "license",      "mgmt-ipv4",    "mgmt-ipv6",
+  "healthcheck",  "dns",          "stages",       "network-mode", "publish",
+  "cpu",          "cpu-set",      "memory",       "sandbox",      "kernel",
+  "runtime",      "type",         "extras",       "wait-for",     "config",
+  "env-files",    "aliases",      "certificate",  "shm-size",     "devices",
+  "cap-add",      "restart-policy", "auto-remove", "components",  "image-pull-policy",
+};
+
+/* A string borrowed from the YAML document, with where it was written. */
+struct sval
+{
+  const char *s;
+  struct loom_mark mark;
+};
+
+struct skv
+{
+  const char *key;
+  const char *value;
+  struct loom_mark mark;
+};
+
+/* Interface settings from one place: an `interfaces` entry or a link endpoint. */
+struct ifset
+{
+  const char *name;
+  struct loom_mark mark;
+  bool has[I__COUNT];
+  struct loom_mark fmark[I__COUNT];
+  struct loom_addr *addrs[2]; /* [0] ipv4, [1] ipv6 */
+  size_t n_addrs[2];
+  uint8_t mac[6];
+  int mtu, vlan;
+  int *trunk;
+  size_t n_trunk;
+};
+
+/* One settings block: defaults, kinds.<k>, groups.<g> or nodes.<n>. */
+struct level
+{
+  enum rank rank;
+  const char *name;
+  char *where; /* "nodes.h1", for messages */
+  struct loom_mark mark;
+  bool has[F__COUNT];
+  bool bad[F__COUNT]; /* written but invalid (already reported) */
+  struct loom_mark fmark[F__COUNT];
+  int kind;
+  const char *kind_text;
+  const char *group;
+  const char *image;
+  struct sval *exec;
+  size_t n_exec;
+  struct skv *kv[3]; /* env, labels, sysctls */
+  size_t n_kv[3];
+  struct loom_route *routes;
+  size_t n_routes;
+  bool vlan_filtering, stp;
+  double x, y;
+  struct ifset *ifs;
+  size_t n_ifs;
+};
+
+/* Parse-time companion of each model node. */
+struct nctx
+{
+  struct level *lv;
+  struct level *chain[4];
+  size_t n_chain;
+  bool kind_ok; /* false when the kind is unknown: kind-dependent checks are skipped */
+};
+
+/* Parse-time companion of each interface a link endpoint created. */
+struct ifctx
+{
+  struct loom_iface *iface;
+  size_t node;
+  struct ifset ep;
+};
+
+struct pstate
+{
+  yaml_document_t *doc;
+  struct loom_diags *diags;
+  struct loom_lab *lab;
+  const yaml_node_pair_t **dups; /* later copies of a repeated key, sorted; ignored */
+  size_t n_dups;
+  const char **warned; /* containerlab keys already warned about */
+  size_t n_warned;
+  yaml_node_t *nodes_map;
+
+  struct level defaults;
+  struct level kinds[LOOM_KIND__COUNT];
+  bool has_kind_level[LOOM_KIND__COUNT];
+  struct level *groups;
+  size_t n_groups;
+  struct level *nodes;
+  size_t n_nodes;
+
+  struct nctx *nctx; /* parallel to lab->nodes */
+  struct ifctx *ifc;
+  size_t n_ifc;
+  /* "node:ifname" of the good endpoints of links that failed: their interfaces entries
+   * are not "on no link", the link is just broken (and already reported). */
+  char **half_linked;
+  size_t n_half_linked;
+
+  /* node name -> index in lab->nodes, or -1 for a name that was invalid */
+  const char **hkeys;
+  int *hvals;
+  size_t hcap, hcount;
+};
+
+/* Diagnostics and small YAML helpers */
+
+static struct loom_mark
+mk (struct pstate *ps, const yaml_node_t *n)
+{
+  struct loom_mark m = { ps->lab->file, 0, 0 };
+  if (n)
+    {
+      m.line = (int) n->start_mark.line + 1;
+      m.col = (int) n->start_mark.column + 1;
+    }
+  return m;
+}
+
+static void __attribute__ ((format (printf, 4, 5)))
+diag_at (struct pstate *ps, enum loom_severity sev, const struct loom_mark *m, const char *fmt, ...)
+{
+  va_list ap;
+  char *msg;
+
+  va_start (ap, fmt);
+  if (vasprintf (&msg, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  loom_diags_add (ps->diags, sev, m, "%s", msg);
+  free (msg);
+}
+
+#define ERR_M(ps, m, ...) diag_at ((ps), LOOM_DIAG_ERROR, (m), __VA_ARGS__)
+#define ERR(ps, n, ...)                                                                       \
+  do                                                                                          \
+    {                                                                                         \
+      struct loom_mark _m = mk ((ps), (n));                                                   \
+      diag_at ((ps), LOOM_DIAG_ERROR, &_m, __VA_ARGS__);                                      \
+    }                                                                                         \
+  while (0)
+
+static yaml_node_t *
+ynode (struct pstate *ps, int index)
+{
+  return yaml_document_get_node (ps->doc, index);
+}
+
+static const char *
+scalar (const yaml_node_t *n)
+{
+  return n && n->type == YAML_SCALAR_NODE ? (const char *) n->data.scalar.value : NULL;
+}
+
+static bool
+is_null (const yaml_node_t *n)
+{
+  const char *s;
+
+  if (n == NULL)
+    return true;
+  if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+    return false;
+  s = scalar (n);
+  return *s == '\0' || strcmp (s, "~") == 0 || strcmp (s, "null") == 0
+         || strcmp (s, "Null") == 0 || strcmp (s, "NULL") == 0;
+}
+
+/* What a value is, for "expected X, found Y"; points into @buf or a literal. */
+static const char *
+found (const yaml_node_t *n, char *buf, size_t size)
+{
+  const char *s;
+
+  if (is_null (n))
+    return "nothing";
+  if (n->type == YAML_MAPPING_NODE)
+    return "a mapping";
+  if (n->type == YAML_SEQUENCE_NODE)
+    return "a list";
+  s = scalar (n);
+  if (strlen (s) > 40)
+    snprintf (buf, size, "'%.37s...'", s);
+  else
+    snprintf (buf, size, "'%s'", s);
+  return buf;
+}
+
+#define FOUND(n) found ((n), (char[64]){ 0 }, 64)
+
+/* A scalar's text, or NULL (reported) when @n is not a usable string. */
+static const char *
+get_string (struct pstate *ps, yaml_node_t *n, const char *key)
+{
+  const char *s = scalar (n);
+
+  if (s == NULL || is_null (n))
+    {
+      ERR (ps, n, "expected a string for '%s', found %s", key, FOUND (n));
+      return NULL;
+    }
+  if (strlen (s) != n->data.scalar.length)
+    {
+      ERR (ps, n, "expected a string for '%s' without NUL characters", key);
+      return NULL;
+    }
+  return s;
+}
+
+static bool
+get_int (struct pstate *ps, yaml_node_t *n, const char *key, long lo, long hi,
+         const char *expected, int *out)
+{
+  const char *s = scalar (n);
+  char *end;
+  long v;
+
+  if (s && !is_null (n) && (isdigit ((unsigned char) s[0]) || s[0] == '-' || s[0] == '+'))
+    {
+      errno = 0;
+      v = strtol (s, &end, 10);
+      if (errno == 0 && *end == '\0' && v >= lo && v <= hi)
+        {
+          *out = (int) v;
+          return true;
+        }
+    }
+  ERR (ps, n, "expected %s for '%s', found %s", expected, key, FOUND (n));
+  return false;
+}
+
+static bool
+get_bool (struct pstate *ps, yaml_node_t *n, const char *key, bool *out)
+{
+  static const char *const yes[] = { "true", "yes", "on" };
+  static const char *const no[] = { "false", "no", "off" };
+  const char *s = scalar (n);
+  size_t i;
+
+  for (i = 0; s && i < 3; i++)
+    {
+      if (strcasecmp (s, yes[i]) == 0)
+        return *out = true, true;
+      if (strcasecmp (s, no[i]) == 0)
+        return *out = false, true;
+    }
+  ERR (ps, n, "expected true or false for '%s', found %s", key, FOUND (n));
+  return false;
+}
+
+static bool
+get_number (struct pstate *ps, yaml_node_t *n, const char *key, double *out)
+{
+  const char *s = scalar (n);
+  char *end;
+  double v;
+
+  if (s && !is_null (n))
+    {
+      v = strtod (s, &end);
+      if (end != s && *end == '\0' && isfinite (v))
+        {
+          *out = v;
+          return true;
+        }
+    }
+  ERR (ps, n, "expected a number for '%s', found %s", key, FOUND (n));
+  return false;
+}
+
+static int
+pair_ptr_cmp (const void *a, const void *b)
+{
+  const yaml_node_pair_t *x = *(const yaml_node_pair_t *const *) a;
+  const yaml_node_pair_t *y = *(const yaml_node_pair_t *const *) b;
+  return x < y ? -1 : x > y;
+}
+
+static bool
+is_dup (struct pstate *ps, const yaml_node_pair_t *p)
+{
+  return ps->n_dups
+         && bsearch (&p, ps->dups, ps->n_dups, sizeof (*ps->dups), pair_ptr_cmp) != NULL;
+}
+
+/* The pairs of a mapping as the walk sees them: string keys only, the first of repeated
+ * keys only (repeats are reported once, by check_keys), and YAML merge keys ("<<: *x")
+ * expanded, explicit keys winning. */
+struct pair
+{
+  const char *key;
+  yaml_node_t *knode, *vnode;
+};
+
+static bool
+pairs_have (const struct pair *p, size_t n, const char *key)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    if (strcmp (p[i].key, key) == 0)
+      return true;
+  return false;
+}
+
+static void
+collect_pairs (struct pstate *ps, yaml_node_t *map, struct pair **out, size_t *n, int depth)
+{
+  yaml_node_pair_t *p;
+  struct pair pr;
+
+  for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++)
+    {
+      yaml_node_t *k = ynode (ps, p->key);
+      if (scalar (k) == NULL || is_dup (ps, p) || strcmp (scalar (k), "<<") == 0)
+        continue;
+      if (depth > 0 && pairs_have (*out, *n, scalar (k)))
+        continue;
+      pr.key = scalar (k);
+      pr.knode = k;
+      pr.vnode = ynode (ps, p->value);
+      LOOM_PUSH (*out, *n, pr);
+    }
+  for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++)
+    {
+      yaml_node_t *k = ynode (ps, p->key), *v = ynode (ps, p->value);
+      if (scalar (k) == NULL || is_dup (ps, p) || strcmp (scalar (k), "<<") != 0)
+        continue;
+      if (depth >= 8)
+        {
+          ERR (ps, k, "merge keys ('<<') nest too deeply (or refer to themselves)");
+          continue;
+        }
+      if (v && v->type == YAML_MAPPING_NODE)
+        collect_pairs (ps, v, out, n, depth + 1);
+      else if (v && v->type == YAML_SEQUENCE_NODE)
+        {
+          yaml_node_item_t *it;
+          for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
+            {
+              yaml_node_t *e = ynode (ps, *it);
+              if (e && e->type == YAML_MAPPING_NODE)
+                collect_pairs (ps, e, out, n, depth + 1);
+              else
+                ERR (ps, e, "expected a mapping to merge with '<<', found %s", FOUND (e));
+            }
+        }
+      else
+        ERR (ps, v, "expected a mapping or a list of mappings to merge with '<<', found %s",
+             FOUND (v));
+    }
+}
+
+static size_t
+map_pairs (struct pstate *ps, yaml_node_t *map, struct pair **out)
+{
+  size_t n = 0;
+
+  *out = NULL;
+  if (map && map->type == YAML_MAPPING_NODE)
+    collect_pairs (ps, map, out, &n, 0);
+  return n;
+}
+
+static size_t
+seq_len (const yaml_node_t *n)
+{
+  return n->data.sequence.items.top - n->data.sequence.items.start;
+}
+
+static yaml_node_t *
+seq_at (struct pstate *ps, const yaml_node_t *n, size_t i)
+{
+  return ynode (ps, n->data.sequence.items.start[i]);
+}
+
+/* Duplicate keys: libyaml keeps them, so one pass over every mapping in the document
+ * reports each repeat (once, even when the mapping is reached through aliases). */
+struct keyref
+{
+  const char *key;
+  size_t len;
+  yaml_node_pair_t *pair;
+  yaml_node_t *knode;
+};
+
+static int
+keyref_cmp (const void *a, const void *b)
+{
+  const struct keyref *x = a, *y = b;
+  size_t n = x->len < y->len ? x->len : y->len;
+  int c = memcmp (x->key, y->key, n);
+
+  if (c)
+    return c;
+  if (x->len != y->len)
+    return x->len < y->len ? -1 : 1;
+  return x->pair < y->pair ? -1 : x->pair > y->pair;
+}
+
+static void
+check_keys (struct pstate *ps)
+{
+  yaml_node_t *n;
+
+  for (n = ps->doc->nodes.start; n < ps->doc->nodes.top; n++)
+    {
+      yaml_node_pair_t *p;
+      struct keyref *refs = NULL;
+      size_t nrefs = 0, i, first = 0;
+
+      if (n->type != YAML_MAPPING_NODE)
+        continue;
+      for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++)
+        {
+          yaml_node_t *k = ynode (ps, p->key);
+          struct keyref r;
+          if (scalar (k) == NULL)
+            {
+              ERR (ps, k, "expected a plain string as a key, found %s", FOUND (k));
+              continue;
+            }
+          r.key = scalar (k);
+          r.len = k->data.scalar.length;
+          r.pair = p;
+          r.knode = k;
+          LOOM_PUSH (refs, nrefs, r);
+        }
+      if (nrefs > 1)
+        qsort (refs, nrefs, sizeof (*refs), keyref_cmp);
+      for (i = 1; i < nrefs; i++)
+        {
+          if (refs[i].len != refs[first].len || memcmp (refs[i].key, refs[first].key, refs[i].len))
+            {
+              first = i;
+              continue;
+            }
+          if (n == ps->nodes_map)
+            ERR (ps, refs[i].knode, "node '%s' is defined twice (first at line %d)", refs[i].key,
+                 (int) refs[first].knode->start_mark.line + 1);
+          else
+            ERR (ps, refs[i].knode, "duplicate key '%s' (first at line %d, column %d)",
+                 refs[i].key, (int) refs[first].knode->start_mark.line + 1,
+                 (int) refs[first].knode->start_mark.column + 1);
+          LOOM_PUSH (ps->dups, ps->n_dups, refs[i].pair);
+        }
+      free (refs);
+    }
+  if (ps->n_dups > 1)
+    qsort (ps->dups, ps->n_dups, sizeof (*ps->dups), pair_ptr_cmp);
+}
+
+/* Messages that list names */
+
+/* Edits (insert, delete, change, swap two neighbours) from @a to @b. */
+static size_t
+edit_distance (const char *a, const char *b)
+{
+  size_t la = strlen (a), lb = strlen (b), i, j;
+  size_t d[33][33];
+
+  if (la > 32 || lb > 32)
+    return (size_t) -1;
+  for (i = 0; i <= la; i++)
+    d[i][0] = i;
+  for (j = 0; j <= lb; j++)
+    d[0][j] = j;
+  for (i = 1; i <= la; i++)
+    for (j = 1; j <= lb; j++)
+      {
+        size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+        if (d[i - 1][j] + 1 < best)
+          best = d[i - 1][j] + 1;
+        if (d[i][j - 1] + 1 < best)
+          best = d[i][j - 1] + 1;
+        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]
+            && d[i - 2][j - 2] + 1 < best)
+          best = d[i - 2][j - 2] + 1;
+        d[i][j] = best;
+      }
+  return d[la][lb];
+}
+
+/* "a, b, c" (at most @max names, then "..."); owned by the caller. */
+static char *
+join_names (const char *const *names, size_t n, size_t max)
+{
+  char *s = loom_xstrdup ("");
+  size_t i;
+
+  for (i = 0; i < n && i < max; i++)
+    {
+      char *t = loom_xasprintf ("%s%s%s", s, i ? ", " : "", names[i]);
+      free (s);
+      s = t;
+    }
+  if (n > max)
+    {
+      char *t = loom_xasprintf ("%s, ...", s);
+      free (s);
+      s = t;
+    }
+  return s;
+}
+
+static const char *
+closest (const char *word, const char *const *names, size_t n)
+{
+  const char *best = NULL;
+  size_t bestd = strlen (word) <= 4 ? 2 : 3, i;
+
+  /* Close enough to be a typo: one edit in a short word, two in a longer one. */
+  for (i = 0; i < n; i++)
+    {
+      size_t d = edit_distance (word, names[i]);
+      if (d < bestd)
+        best = names[i], bestd = d;
+    }
+  return best;
+}
+
+static void
+unknown_key (struct pstate *ps, yaml_node_t *k, const char *where, const char *const *expected,
+             size_t n)
+{
+  loom_autofree char *list = join_names (expected, n, 32);
+  const char *guess = closest (scalar (k), expected, n);
+  loom_autofree char *hint = guess ? loom_xasprintf (" (did you mean '%s'?)", guess) : NULL;
+
+  ERR (ps, k, "unknown key '%s' in %s%s; expected one of: %s", scalar (k), where,
+       hint ? hint : "", list);
+}
+
+/* One warning per containerlab key per file, at its first use. */
+static void
+warn_unsupported (struct pstate *ps, yaml_node_t *k)
+{
+  const char *key = scalar (k);
+  struct loom_mark m = mk (ps, k);
+  size_t i;
+
+  for (i = 0; i < ps->n_warned; i++)
+    if (strcmp (ps->warned[i], key) == 0)
+      return;
+  LOOM_PUSH (ps->warned, ps->n_warned, key);
+  diag_at (ps, LOOM_DIAG_WARNING, &m,
+           "'%s' is a containerlab setting netloom does not implement yet; ignored", key);
+}
+
+static bool
+is_clab_node_key (const char *key)
+{
+  size_t i;
+
+  for (i = 0; i < sizeof (clab_node_keys) / sizeof (clab_node_keys[0]); i++)
+    if (strcmp (key, clab_node_keys[i]) == 0)
+      return true;
+  return false;
+}
+
+static bool
+is_bridge_kind (int kind)
+{
+  return kind == LOOM_KIND_SWITCH || kind == LOOM_KIND_HUB;
+}
+
+/* Settings that only fit some kinds: vlan-filtering, stp, vlan and trunk belong to
+ * bridges; addresses and routes to everything else. Reports and returns false when @key
+ * does not fit @kind; @who says which node or block it is about. */
+static bool
+fits_kind (struct pstate *ps, int kind, const char *key, const struct loom_mark *m, const char *who)
+{
+  bool bridge_only = strcmp (key, "vlan-filtering") == 0 || strcmp (key, "stp") == 0
+                     || strcmp (key, "vlan") == 0 || strcmp (key, "trunk") == 0;
+  bool not_bridge = strcmp (key, "routes") == 0 || strcmp (key, "ipv4") == 0
+                    || strcmp (key, "ipv6") == 0;
+
+  if (bridge_only && !is_bridge_kind (kind))
+    {
+      ERR_M (ps, m, "'%s' is only for switch and hub nodes; %s", key, who);
+      return false;
+    }
+  if (not_bridge && is_bridge_kind (kind))
+    {
+      ERR_M (ps, m,
+             "'%s' is not allowed on a switch or hub: its ports are bridged and it has no "
+             "addresses of its own; %s",
+             key, who);
+      return false;
+    }
+  return true;
+}
+
+/* Values */
+
+static bool
+get_kind (struct pstate *ps, yaml_node_t *n, int *kind, const char **text)
+{
+  const char *s = scalar (n);
+  int k;
+
+  if (s == NULL || is_null (n))
+    {
+      ERR (ps, n, "expected a kind for 'kind', found %s", FOUND (n));
+      return false;
+    }
+  k = loom_kind_parse (s);
+  if (k < 0)
+    {
+      ERR (ps, n,
+           "unknown kind '%s'; expected one of: host, router, switch, hub, container, vm, nat "
+           "(or containerlab's bridge and linux)",
+           s);
+      return false;
+    }
+  *kind = k;
+  *text = s;
+  return true;
+}
+
+static bool
+get_str_list (struct pstate *ps, yaml_node_t *n, const char *key, struct sval **out, size_t *nout)
+{
+  size_t i;
+  bool ok = true;
+
+  if (n == NULL || n->type != YAML_SEQUENCE_NODE)
+    {
+      ERR (ps, n, "expected a list of strings for '%s', found %s", key, FOUND (n));
+      return false;
+    }
+  for (i = 0; i < seq_len (n); i++)
+    {
+      yaml_node_t *e = seq_at (ps, n, i);
+      struct sval v;
+      if (e && e->type == YAML_MAPPING_NODE)
+        {
+          ERR (ps, e,
+               "expected a string in '%s', found a mapping (quote text that contains ': ')", key);
+          ok = false;
+          continue;
+        }
+      if ((v.s = get_string (ps, e, key)) == NULL)
+        {
+          ok = false;
+          continue;
+        }
+      v.mark = mk (ps, e);
+      LOOM_PUSH (*out, *nout, v);
+    }
+  return ok;
+}
+
+static bool
+sysctl_name_valid (const char *s)
+{
+  const char *p;
+
+  if (*s == '\0' || *s == '.' || *s == '/' || strstr (s, "..") || strstr (s, "//"))
+    return false;
+  for (p = s; *p; p++)
+    if (!(isalnum ((unsigned char) *p) || strchr ("_-./", *p)))
+      return false;
+  return true;
+}
+
+/* env, labels, sysctls: a mapping of names to scalars, each taken as its text. */
+static bool
+get_kv_map (struct pstate *ps, yaml_node_t *n, const char *key, struct skv **out, size_t *nout)
+{
+  struct pair *pairs = NULL;
+  size_t np, i;
+  bool ok = true;
+
+  if (is_null (n))
+    return true;
+  if (n->type != YAML_MAPPING_NODE)
+    {
+      ERR (ps, n, "expected a mapping of names to values for '%s', found %s", key, FOUND (n));
+      return false;
+    }
+  np = map_pairs (ps, n, &pairs);
+  for (i = 0; i < np; i++)
+    {
+      struct skv kv;
+      yaml_node_t *v = pairs[i].vnode;
+
+      if (strcmp (key, "sysctls") == 0 && !sysctl_name_valid (pairs[i].key))
+        {
+          ERR (ps, pairs[i].knode, "expected a sysctl name like net.ipv4.ip_forward, found '%s'",
+               pairs[i].key);
+          ok = false;
+          continue;
+        }
+      if (strcmp (key, "env") == 0 && (pairs[i].key[0] == '\0' || strchr (pairs[i].key, '=')))
+        {
+          ERR (ps, pairs[i].knode,
+               "expected an environment variable name (not empty, no '='), found '%s'",
+               pairs[i].key);
+          ok = false;
+          continue;
+        }
+      if (v == NULL || v->type != YAML_SCALAR_NODE)
+        {
+          ERR (ps, v, "expected a string, number or boolean for %s '%s', found %s", key,
+               pairs[i].key, FOUND (v));
+          ok = false;
+          continue;
+        }
+      kv.key = pairs[i].key;
+      kv.value = is_null (v) ? "" : scalar (v);
+      kv.mark = mk (ps, pairs[i].knode);
+      LOOM_PUSH (*out, *nout, kv);
+    }
+  free (pairs);
+  return ok;
+}
+
+static bool
+get_routes (struct pstate *ps, yaml_node_t *n, struct loom_route **out, size_t *nout)
+{
+  struct sval *texts = NULL;
+  size_t nt = 0, i;
+  bool ok = get_str_list (ps, n, "routes", &texts, &nt);
+
+  for (i = 0; i < nt; i++)
+    {
+      struct loom_route r;
+      const char *why = NULL;
+      if (loom_route_parse (texts[i].s, &r, &why) < 0)
+        {
+          ERR_M (ps, &texts[i].mark, "invalid route '%s': %s", texts[i].s, why);
+          ok = false;
+          continue;
+        }
+      r.mark = texts[i].mark;
+      r.dst.mark = r.mark;
+      r.gateway.mark = r.mark;
+      LOOM_PUSH (*out, *nout, r);
+    }
+  free (texts);
+  return ok;
+}
+
+static bool
+get_position (struct pstate *ps, yaml_node_t *n, double *x, double *y)
+{
+  struct pair *pairs = NULL;
+  size_t np, i;
+  bool ok = true, hx = false, hy = false;
+  static const char *const keys[] = { "x", "y" };
+
+  if (n == NULL || n->type != YAML_MAPPING_NODE)
+    {
+      ERR (ps, n, "expected a mapping {x: <number>, y: <number>} for 'position', found %s",
+           FOUND (n));
+      return false;
+    }
+  np = map_pairs (ps, n, &pairs);
+  for (i = 0; i < np; i++)
+    {
+      if (strcmp (pairs[i].key, "x") == 0)
+        ok &= hx = get_number (ps, pairs[i].vnode, "x", x);
+      else if (strcmp (pairs[i].key, "y") == 0)
+        ok &= hy = get_number (ps, pairs[i].vnode, "y", y);
+      else
+        {
+          unknown_key (ps, pairs[i].knode, "position", keys, 2);
+          ok = false;
+        }
+    }
+  free (pairs);
+  if (ok && (!hx || !hy))
+    {
+      ERR (ps, n, "expected both x and y in 'position'");
+      ok = false;
+    }
+  return ok;
+}
+
+/* ipv4 / ipv6: one address or a list. Interfaces need a prefix length; the loopback may
+ * leave it out (a host address, /32 or /128). */
+static bool
+get_addrs (struct pstate *ps, yaml_node_t *n, int family, bool is_lo, struct loom_addr **out,
+           size_t *nout)
+{
+  const char *key = family == AF_INET ? "ipv4" : "ipv6";
+  size_t i, count;
+  bool ok = true;
+
+  if (is_null (n))
+    return true;
+  if (n->type == YAML_MAPPING_NODE)
+    {
+      ERR (ps, n, "expected an address or a list of addresses for '%s', found a mapping", key);
+      return false;
+    }
+  count = n->type == YAML_SEQUENCE_NODE ? seq_len (n) : 1;
+  for (i = 0; i < count; i++)
+    {
+      yaml_node_t *e = n->type == YAML_SEQUENCE_NODE ? seq_at (ps, n, i) : n;
+      struct loom_addr a;
+      const char *why = NULL, *s = scalar (e);
+
+      if (s == NULL || is_null (e))
+        {
+          ERR (ps, e, "expected an address string in '%s', found %s", key, FOUND (e));
+          ok = false;
+          continue;
+        }
+      if (loom_addr_parse (s, !is_lo, &a, &why) < 0)
+        {
+          ERR (ps, e, "invalid address '%s' in '%s': %s", s, key, why);
+          ok = false;
+          continue;
+        }
+      if (a.family != family)
+        {
+          ERR (ps, e, "'%s' is an %s address; expected an %s address in '%s' (put it under '%s')",
+               s, a.family == AF_INET ? "IPv4" : "IPv6", family == AF_INET ? "IPv4" : "IPv6", key,
+               a.family == AF_INET ? "ipv4" : "ipv6");
+          ok = false;
+          continue;
+        }
+      if (a.prefixlen < 0)
+        {
+          a.prefixlen = family == AF_INET ? 32 : 128;
+          snprintf (a.text + strlen (a.text), sizeof (a.text) - strlen (a.text), "/%d",
+                    a.prefixlen);
+        }
+      a.mark = mk (ps, e);
+      LOOM_PUSH (*out, *nout, a);
+    }
+  return ok;
+}
+
+#define VLAN_EXPECTED "a VLAN id (an integer from 1 to 4094)"
+
+static bool
+get_trunk (struct pstate *ps, yaml_node_t *n, int **out, size_t *nout)
+{
+  size_t i, j;
+  bool ok = true;
+
+  if (n == NULL || n->type != YAML_SEQUENCE_NODE || seq_len (n) == 0)
+    {
+      ERR (ps, n, "expected a list of VLAN ids (integers from 1 to 4094) for 'trunk', found %s",
+           FOUND (n));
+      return false;
+    }
+  for (i = 0; i < seq_len (n); i++)
+    {
+      yaml_node_t *e = seq_at (ps, n, i);
+      int v;
+      if (!get_int (ps, e, "trunk", 1, 4094, VLAN_EXPECTED, &v))
+        {
+          ok = false;
+          continue;
+        }
+      for (j = 0; j < *nout; j++)
+        if ((*out)[j] == v)
+          break;
+      if (j < *nout)
+        {
+          ERR (ps, e, "VLAN %d is listed twice in 'trunk'", v);
+          ok = false;
+          continue;
+        }
+      LOOM_PUSH (*out, *nout, v);
+    }
+  return ok;
+}
+
+static void
+ifset_free (struct ifset *s)
+{
+  free (s->addrs[0]);
+  free (s->addrs[1]);
+  free (s->trunk);
+}
+
+/* Reads one interface setting (ipv4, ipv6, mac, mtu, vlan, trunk) into @s. Returns false
+ * when @key is not one of them. */
+static bool
+read_if_field (struct pstate *ps, struct ifset *s, const char *key, yaml_node_t *v, bool is_lo)
+{
+  int f;
+  bool ok = false;
+
+  for (f = 0; f < I__COUNT; f++)
+    if (strcmp (key, if_keys[f]) == 0)
+      break;
+  if (f == I__COUNT)
+    return false;
+  if (is_lo && (f == I_MAC || f == I_VLAN || f == I_TRUNK))
+    {
+      ERR (ps, v, "'%s' is not allowed on 'lo'; the loopback takes ipv4, ipv6 and mtu", key);
+      return true;
+    }
+  switch (f)
+    {
+    case I_IPV4:
+    case I_IPV6:
+      {
+        int i = f == I_IPV4 ? 0 : 1;
+        free (s->addrs[i]);
+        s->addrs[i] = NULL;
+        s->n_addrs[i] = 0;
+        ok = get_addrs (ps, v, i ? AF_INET6 : AF_INET, is_lo, &s->addrs[i], &s->n_addrs[i]);
+        break;
+      }
+    case I_MAC:
+      {
+        const char *t = scalar (v);
+        ok = t && !is_null (v) && loom_mac_parse (t, s->mac) == 0;
+        if (!ok)
+          ERR (ps, v,
+               "expected a unicast MAC address like 02:00:00:00:00:01 for 'mac' (not all zeros, "
+               "multicast bit clear), found %s",
+               FOUND (v));
+        break;
+      }
+    case I_MTU:
+      ok = get_int (ps, v, "mtu", 68, 65535, "an integer from 68 to 65535", &s->mtu);
+      break;
+    case I_VLAN:
+      ok = get_int (ps, v, "vlan", 1, 4094, VLAN_EXPECTED, &s->vlan);
+      break;
+    case I_TRUNK:
+      free (s->trunk);
+      s->trunk = NULL;
+      s->n_trunk = 0;
+      ok = get_trunk (ps, v, &s->trunk, &s->n_trunk);
+      break;
+    }
+  if (ok)
+    {
+      s->has[f] = true;
+      s->fmark[f] = mk (ps, v);
+    }
+  return true;
+}
+
+static struct ifset *
+find_ifset (const struct level *lv, const char *name)
+{
+  size_t i;
+
+  for (i = 0; i < lv->n_ifs; i++)
+    if (strcmp (lv->ifs[i].name, name) == 0)
+      return &lv->ifs[i];
+  return NULL;
+}
+
+static void
+read_interfaces (struct pstate *ps, struct level *lv, yaml_node_t *n)
+{
+  struct pair *pairs = NULL;
+  size_t np, i, j;
+
+  if (is_null (n))
+    return;
+  if (n->type != YAML_MAPPING_NODE)
+    {
+      ERR (ps, n, "expected a mapping of interface names to settings for 'interfaces', found %s",
+           FOUND (n));
+      lv->bad[F_INTERFACES] = true;
+      return;
+    }
+  np = map_pairs (ps, n, &pairs);
+  for (i = 0; i < np; i++)
+    {
+      struct ifset s;
+      struct pair *ip = NULL;
+      size_t nip;
+      loom_autofree char *where = NULL;
+      bool is_lo = strcmp (pairs[i].key, "lo") == 0;
+
+      memset (&s, 0, sizeof (s));
+      if (!loom_ifname_valid (pairs[i].key))
+        {
+          ERR (ps, pairs[i].knode,
+               "invalid interface name '%s': expected 1 to 15 letters, digits, '_', '.' or '-'",
+               pairs[i].key);
+          continue;
+        }
+      s.name = pairs[i].key;
+      s.mark = mk (ps, pairs[i].knode);
+      where = loom_xasprintf ("%s.interfaces.%s", lv->where, s.name);
+      if (!is_null (pairs[i].vnode) && pairs[i].vnode->type != YAML_MAPPING_NODE)
+        ERR (ps, pairs[i].vnode, "expected a mapping of interface settings for '%s', found %s",
+             s.name, FOUND (pairs[i].vnode));
+      nip = map_pairs (ps, pairs[i].vnode, &ip);
+      for (j = 0; j < nip; j++)
+        if (!read_if_field (ps, &s, ip[j].key, ip[j].vnode, is_lo))
+          unknown_key (ps, ip[j].knode, where, if_keys, I__COUNT);
+      free (ip);
+      /* A kinds.<k> block knows its kind now; nodes are checked once their kind is known. */
+      if (lv->rank == R_KIND)
+        {
+          loom_autofree char *who = loom_xasprintf ("this is %s", lv->where);
+          for (j = 0; j < I__COUNT; j++)
+            if (s.has[j])
+              s.has[j] = fits_kind (ps, lv->kind, if_keys[j], &s.fmark[j], who);
+        }
+      LOOM_PUSH (lv->ifs, lv->n_ifs, s);
+    }
+  free (pairs);
+}
+
+static void
+read_field (struct pstate *ps, struct level *lv, enum field f, const char *key, yaml_node_t *v)
+{
+  bool ok = false;
+  int kv = f == F_ENV ? 0 : f == F_LABELS ? 1 : 2;
+
+  switch (f)
+    {
+    case F_KIND:
+      ok = get_kind (ps, v, &lv->kind, &lv->kind_text);
+      break;
+    case F_GROUP:
+      ok = (lv->group = get_string (ps, v, key)) != NULL;
+      break;
+    case F_IMAGE:
+      ok = (lv->image = get_string (ps, v, key)) != NULL;
+      break;
+    case F_EXEC:
+      ok = get_str_list (ps, v, key, &lv->exec, &lv->n_exec);
+      break;
+    case F_ENV:
+    case F_LABELS:
+    case F_SYSCTLS:
+      ok = get_kv_map (ps, v, key, &lv->kv[kv], &lv->n_kv[kv]);
+      break;
+    case F_ROUTES:
+      ok = get_routes (ps, v, &lv->routes, &lv->n_routes);
+      break;
+    case F_VLAN_FILTERING:
+      ok = get_bool (ps, v, key, &lv->vlan_filtering);
+      break;
+    case F_STP:
+      ok = get_bool (ps, v, key, &lv->stp);
+      break;
+    case F_POSITION:
+      ok = get_position (ps, v, &lv->x, &lv->y);
+      break;
+    case F_INTERFACES:
+      read_interfaces (ps, lv, v);
+      ok = !lv->bad[F_INTERFACES];
+      break;
+    case F__COUNT:
+      break;
+    }
+  lv->fmark[f] = mk (ps, v);
+  if (ok && lv->rank == R_KIND)
+    {
+      loom_autofree char *who = loom_xasprintf ("this is %s", lv->where);
+      ok = fits_kind (ps, lv->kind, key, &lv->fmark[f], who);
+    }
+  lv->has[f] = ok;
+  lv->bad[f] = !ok;
+}
+
+/* Reads one settings block; @where names it in messages ("nodes.h1"). */
+static void
+read_level (struct pstate *ps, struct level *lv, enum rank rank, const char *name,
+            yaml_node_t *knode, yaml_node_t *n, const char *where)
+{
+  struct pair *pairs = NULL;
+  const char *expected[N_NODE_KEYS];
+  size_t np, i, j, n_expected = 0;
+
+  lv->rank = rank;
+  lv->name = name;
+  lv->where = loom_xstrdup (where);
+  lv->mark = mk (ps, knode ? knode : n);
+  for (j = 0; j < N_NODE_KEYS; j++)
+    if (node_keys[j].where & (1u << rank))
+      expected[n_expected++] = node_keys[j].key;
+  if (is_null (n))
+    return;
+  if (n->type != YAML_MAPPING_NODE)
+    {
+      ERR (ps, n, "expected a mapping of node settings for %s, found %s", where, FOUND (n));
+      return;
+    }
+  np = map_pairs (ps, n, &pairs);
+  for (i = 0; i < np; i++)
+    {
+      const char *key = pairs[i].key;
+
+      for (j = 0; j < N_NODE_KEYS; j++)
+        if (strcmp (key, node_keys[j].key) == 0)
+          break;
+      if (j < N_NODE_KEYS && (node_keys[j].where & (1u << rank)))
+        read_field (ps, lv, node_keys[j].field, key, pairs[i].vnode);
+      else if (j < N_NODE_KEYS && node_keys[j].field == F_KIND)
+        ERR (ps, pairs[i].knode, "'kind' is not allowed in %s: the name of the entry is the kind",
+             where);
+      else if (j < N_NODE_KEYS)
+        ERR (ps, pairs[i].knode, "'%s' is only allowed in a node (nodes.<name>), not in %s", key,
+             where);
+      else if (is_clab_node_key (key))
+        warn_unsupported (ps, pairs[i].knode);
+      else
+        unknown_key (ps, pairs[i].knode, where, expected, n_expected);
+    }
+  free (pairs);
+}
+
+static void
+level_free (struct level *lv)
+{
+  size_t i;
+
+  free (lv->where);
+  free (lv->exec);
+  for (i = 0; i < 3; i++)
+    free (lv->kv[i]);
+  for (i = 0; i < lv->n_routes; i++)
+    loom_route_clear (&lv->routes[i]);
+  free (lv->routes);
+  for (i = 0; i < lv->n_ifs; i++)
+    ifset_free (&lv->ifs[i]);
+  free (lv->ifs);
+}
+
+/* Node names -> index in lab->nodes (-1: a name that was reported invalid). */
+
+static size_t
+hash_str (const char *s)
+{
+  size_t h = 1469598103934665603ull;
+  for (; *s; s++)
+    h = (h ^ (unsigned char) *s) * 1099511628211ull;
+  return h;
+}
+
+static void
+names_put (struct pstate *ps, const char *key, int val)
+{
+  size_t i;
+
+  if ((ps->hcount + 1) * 2 > ps->hcap)
+    {
+      const char **ok = ps->hkeys;
+      int *ov = ps->hvals;
+      size_t ocap = ps->hcap, j;
+
+      ps->hcap = ocap ? ocap * 2 : 64;
+      ps->hkeys = loom_xcalloc (ps->hcap, sizeof (*ps->hkeys));
+      ps->hvals = loom_xcalloc (ps->hcap, sizeof (*ps->hvals));
+      for (j = 0; j < ocap; j++)
+        if (ok[j])
+          {
+            for (i = hash_str (ok[j]) & (ps->hcap - 1); ps->hkeys[i]; i = (i + 1) & (ps->hcap - 1))
+              ;
+            ps->hkeys[i] = ok[j];
+            ps->hvals[i] = ov[j];
+          }
+      free (ok);
+      free (ov);
+    }
+  for (i = hash_str (key) & (ps->hcap - 1); ps->hkeys[i]; i = (i + 1) & (ps->hcap - 1))
+    if (strcmp (ps->hkeys[i], key) == 0)
+      return;
+  ps->hkeys[i] = key;
+  ps->hvals[i] = val;
+  ps->hcount++;
+}
+
+/* Returns the node's index, -1 for an invalid name, -2 when there is no such node. */
+static int
+names_get (struct pstate *ps, const char *key)
+{
+  size_t i;
+
+  if (ps->hcap == 0)
+    return -2;
+  for (i = hash_str (key) & (ps->hcap - 1); ps->hkeys[i]; i = (i + 1) & (ps->hcap - 1))
+    if (strcmp (ps->hkeys[i], key) == 0)
+      return ps->hvals[i];
+  return -2;
+}
+
+/* topology.kinds / groups / nodes */
+
+static void
+read_kinds (struct pstate *ps, yaml_node_t *n)
+{
+  struct pair *pairs = NULL;
+  size_t np, i;
+
+  if (is_null (n))
+    return;
+  if (n->type != YAML_MAPPING_NODE)
+    {
+      ERR (ps, n, "expected a mapping of kind names to settings for 'kinds', found %s", FOUND (n));
+      return;
+    }
+  np = map_pairs (ps, n, &pairs);
+  for (i = 0; i < np; i++)
+    {
+      int k = loom_kind_parse (pairs[i].key);
+      loom_autofree char *where = NULL;
+
+      if (k < 0)
+        {
+          ERR (ps, pairs[i].knode,
+               "unknown kind '%s' in 'kinds'; expected one of: host, router, switch, hub, "
+               "container, vm, nat (or containerlab's bridge and linux)",
+               pairs[i].key);
+          continue;
+        }
+      if (ps->has_kind_level[k])
+        {
+          ERR (ps, pairs[i].knode, "kinds.%s and kinds.%s are the same kind (%s); merge them",
+               ps->kinds[k].name, pairs[i].key, loom_kind_name (k));
+          continue;
+        }
+      where = loom_xasprintf ("kinds.%s", pairs[i].key);
+      ps->has_kind_level[k] = true;
+      ps->kinds[k].kind = k;
+      read_level (ps, &ps->kinds[k], R_KIND, pairs[i].key, pairs[i].knode, pairs[i].vnode, where);
+    }
+  free (pairs);
+}
+
+static void
+read_named_levels (struct pstate *ps, yaml_node_t *n, const char *what, enum rank rank,
+                   struct level **out, size_t *nout)
+{
+  struct pair *pairs = NULL;
+  size_t np, i;
+
+  if (is_null (n))
+    return;
+  if (n->type != YAML_MAPPING_NODE)
+    {
+      ERR (ps, n, "expected a mapping of names to settings for '%s', found %s", what, FOUND (n));
+      return;
+    }
+  np = map_pairs (ps, n, &pairs);
+  *out = loom_xcalloc (np, sizeof (**out));
+  for (i = 0; i < np; i++)
+    {
+      loom_autofree char *where = loom_xasprintf ("%s.%s", what, pairs[i].key);
+      read_level (ps, &(*out)[i], rank, pairs[i].key, pairs[i].knode, pairs[i].vnode, where);
+    }
+  *nout = np;
+  free (pairs);
+}
+
+static struct level *
+find_group (struct pstate *ps, const char *name)
+{
+  size_t i;
+
+  for (i = 0; i < ps->n_groups; i++)
+    if (strcmp (ps->groups[i].name, name) == 0)
+      return &ps->groups[i];
+  return NULL;
+}
+
+/* Creates the model nodes, each with its kind and settings chain. */
+static void
+build_nodes (struct pstate *ps)
+{
+  struct loom_lab *lab = ps->lab;
+  size_t i;
+
+  for (i = 0; i < ps->n_nodes; i++)
+    {
+      struct level *lv = &ps->nodes[i], *grp = NULL, *kind_from = NULL;
+      struct loom_node *node;
+      struct nctx c;
+      size_t j;
+
+      if (!loom_name_valid (lv->name))
+        {
+          ERR_M (ps, &lv->mark,
+                 "invalid node name '%s': expected 1 to 32 letters, digits, '_', '.' or '-', not "
+                 "starting with '-' or '.'",
+                 lv->name);
+          names_put (ps, lv->name, -1);
+          continue;
+        }
+      memset (&c, 0, sizeof (c));
+      c.lv = lv;
+      c.kind_ok = !lv->bad[F_KIND];
+      if (lv->has[F_GROUP])
+        {
+          grp = find_group (ps, lv->group);
+          if (grp == NULL)
+            {
+              const char **names = loom_xcalloc (ps->n_groups, sizeof (*names));
+              loom_autofree char *list = NULL;
+              for (j = 0; j < ps->n_groups; j++)
+                names[j] = ps->groups[j].name;
+              list = join_names (names, ps->n_groups, 20);
+              free (names);
+              if (ps->n_groups)
+                ERR_M (ps, &lv->fmark[F_GROUP], "group '%s' is not defined (groups: %s)",
+                       lv->group, list);
+              else
+                ERR_M (ps, &lv->fmark[F_GROUP],
+                       "group '%s' is not defined (there is no 'groups' section)", lv->group);
+              if (!lv->has[F_KIND])
+                c.kind_ok = false;
+            }
+        }
+      if (grp && grp->bad[F_KIND] && !lv->has[F_KIND])
+        c.kind_ok = false;
+      if (lv->has[F_KIND])
+        kind_from = lv;
+      else if (grp && grp->has[F_KIND])
+        kind_from = grp;
+      else if (!grp || !grp->bad[F_KIND])
+        {
+          if (ps->defaults.has[F_KIND])
+            kind_from = &ps->defaults;
+          else if (ps->defaults.bad[F_KIND])
+            c.kind_ok = false;
+        }
+
+      node = loom_xcalloc (1, sizeof (*node));
+      node->name = loom_xstrdup (lv->name);
+      node->mark = lv->mark;
+      node->kind = kind_from ? (enum loom_kind) kind_from->kind : LOOM_KIND_HOST;
+      node->kind_written = loom_xstrdup (kind_from ? kind_from->kind_text : "host");
+      node->kind_mark = kind_from ? kind_from->fmark[F_KIND] : lv->mark;
+      node->group = grp ? loom_xstrdup (grp->name) : NULL;
+
+      c.chain[c.n_chain++] = lv;
+      if (grp)
+        c.chain[c.n_chain++] = grp;
+      if (ps->has_kind_level[node->kind])
+        c.chain[c.n_chain++] = &ps->kinds[node->kind];
+      c.chain[c.n_chain++] = &ps->defaults;
+
+      names_put (ps, lv->name, (int) lab->n_nodes);
+      ps->nctx = loom_xrealloc (ps->nctx, sizeof (*ps->nctx) * (lab->n_nodes + 1));
+      ps->nctx[lab->n_nodes] = c;
+      LOOM_PUSH (lab->nodes, lab->n_nodes, node);
+    }
+}
+
+/* Links */
+
+struct endpoint
+{
+  int node; /* index in lab->nodes; -1 when unusable */
+  char *node_name;
+  char *ifname;
+  struct loom_mark mark;
+  struct ifset set;
+};
+
+static void
+endpoint_free (struct endpoint *ep)
+{
+  free (ep->node_name);
+  free (ep->ifname);
+  ifset_free (&ep->set);
+}
+
+static void
+no_such_node (struct pstate *ps, const struct loom_mark *m, const char *name, const char *text)
+{
+  struct loom_lab *lab = ps->lab;
+  const char **names;
+  loom_autofree char *list = NULL;
+  size_t i;
+
+  if (strcmp (name, "host") == 0)
+    {
+      ERR_M (ps, m, "endpoint '%s': links to the host are not supported", text);
+      return;
+    }
+  if (strcmp (name, "mgmt-net") == 0)
+    {
+      ERR_M (ps, m, "endpoint '%s': links to the management network are not supported", text);
+      return;
+    }
+  if (strcmp (name, "macvlan") == 0 || strcmp (name, "ovs-bridge") == 0
+      || strcmp (name, "vxlan") == 0 || strcmp (name, "dummy") == 0)
+    {
+      ERR_M (ps, m, "endpoint '%s': containerlab's special '%s' endpoints are not supported", text,
+             name);
+      return;
+    }
+  names = loom_xcalloc (lab->n_nodes, sizeof (*names));
+  for (i = 0; i < lab->n_nodes; i++)
+    names[i] = lab->nodes[i]->name;
+  list = join_names (names, lab->n_nodes, 20);
+  free (names);
+  if (lab->n_nodes)
+    ERR_M (ps, m, "node '%s' is not defined (nodes: %s)", name, list);
+  else
+    ERR_M (ps, m, "node '%s' is not defined (the lab has no nodes)", name);
+}
+
+/* Reads one endpoint, "node:interface" or {node: , interface: , ...}. Returns false when
+ * the link cannot be built from it (already reported). */
+static bool
+read_endpoint (struct pstate *ps, yaml_node_t *e, struct endpoint *ep)
+{
+  static const char *const keys[] = { "node", "interface", "mac", "ipv4", "ipv6", "vlan", "trunk" };
+  struct loom_mark node_mark, if_mark;
+  loom_autofree char *text = NULL;
+  const char *s;
+  int idx;
+
+  memset (ep, 0, sizeof (*ep));
+  ep->node = -1;
+  ep->mark = mk (ps, e);
+  node_mark = if_mark = ep->mark;
+  if (e && e->type == YAML_MAPPING_NODE)
+    {
+      struct pair *pairs = NULL;
+      size_t np = map_pairs (ps, e, &pairs), i;
+      bool ok = true;
+
+      for (i = 0; i < np; i++)
+        {
+          const char *key = pairs[i].key;
+          if (strcmp (key, "node") == 0 || strcmp (key, "interface") == 0)
+            {
+              const char *v = get_string (ps, pairs[i].vnode, key);
+              if (v == NULL)
+                {
+                  ok = false;
+                  continue;
+                }
+              if (key[0] == 'n')
+                ep->node_name = loom_xstrdup (v), node_mark = mk (ps, pairs[i].vnode);
+              else
+                ep->ifname = loom_xstrdup (v), if_mark = mk (ps, pairs[i].vnode);
+            }
+          else if (!read_if_field (ps, &ep->set, key, pairs[i].vnode, false))
+            unknown_key (ps, pairs[i].knode, "an endpoint", keys, sizeof (keys) / sizeof (*keys));
+        }
+      free (pairs);
+      if (!ok)
+        return false;
+      if (ep->node_name == NULL || ep->ifname == NULL)
+        {
+          ERR (ps, e, "expected 'node' and 'interface' in the endpoint");
+          return false;
+        }
+      text = loom_xasprintf ("%s:%s", ep->node_name, ep->ifname);
+    }
+  else if ((s = scalar (e)) != NULL && !is_null (e))
+    {
+      const char *colon = strchr (s, ':');
+      if (colon == NULL || colon == s || colon[1] == '\0')
+        {
+          ERR (ps, e, "expected an endpoint 'node:interface' (as in \"h1:eth1\"), found '%s'", s);
+          return false;
+        }
+      ep->node_name = loom_xstrndup (s, colon - s);
+      ep->ifname = loom_xstrdup (colon + 1);
+      text = loom_xstrdup (s);
+    }
+  else
+    {
+      ERR (ps, e,
+           "expected an endpoint: 'node:interface' or a mapping with node and interface, found %s",
+           FOUND (e));
+      return false;
+    }
+
+  idx = names_get (ps, ep->node_name);
+  if (idx == -2)
+    no_such_node (ps, &node_mark, ep->node_name, text);
+  if (idx < 0)
+    return false;
+  if (!loom_ifname_valid (ep->ifname))
+    {
+      ERR_M (ps, &if_mark,
+             "invalid interface name '%s' in endpoint '%s': expected 1 to 15 letters, digits, "
+             "'_', '.' or '-'",
+             ep->ifname, text);
+      return false;
+    }
+  if (strcmp (ep->ifname, "lo") == 0)
+    {
+      ERR_M (ps, &if_mark, "endpoint '%s': 'lo' is the loopback and cannot be on a link", text);
+      return false;
+    }
+  if (strcmp (ep->ifname, "br0") == 0 && ps->nctx[idx].kind_ok
+      && is_bridge_kind (ps->lab->nodes[idx]->kind))
+    {
+      ERR_M (ps, &if_mark,
+             "endpoint '%s': the name 'br0' is reserved on a %s for the bridge itself; use "
+             "another port name",
+             text, loom_kind_name (ps->lab->nodes[idx]->kind));
+      return false;
+    }
+  ep->node = idx;
+  return true;
+}
+
+/* A link's ipv4/ipv6 list: element i is endpoint i's. */
+static void
+read_link_addrs (struct pstate *ps, yaml_node_t *n, int family, struct endpoint *eps, size_t neps)
+{
+  const char *key = family == AF_INET ? "ipv4" : "ipv6";
+  int f = family == AF_INET ? I_IPV4 : I_IPV6, which = family == AF_INET ? 0 : 1;
+  size_t i;
+
+  if (is_null (n))
+    return;
+  if (n->type != YAML_SEQUENCE_NODE || seq_len (n) != 2)
+    {
+      ERR (ps, n,
+           "expected a list of two addresses for '%s', one per endpoint (\"\" for none), found %s",
+           key, FOUND (n));
+      return;
+    }
+  for (i = 0; i < 2 && i < neps; i++)
+    {
+      yaml_node_t *e = seq_at (ps, n, i);
+      struct ifset *s = &eps[i].set;
+      const char *t = scalar (e);
+
+      if (is_null (e) || (t && *t == '\0'))
+        continue;
+      if (s->has[f])
+        {
+          ERR (ps, e, "%s of endpoint %zu is given twice: here and in the endpoint", key, i + 1);
+          continue;
+        }
+      if (get_addrs (ps, e, family, false, &s->addrs[which], &s->n_addrs[which]))
+        {
+          s->has[f] = true;
+          s->fmark[f] = mk (ps, e);
+        }
+    }
+}
+
+static void
+read_link (struct pstate *ps, yaml_node_t *ln)
+{
+  static const char *const keys[] = { "endpoints", "type", "ipv4", "ipv6", "mtu" };
+  struct loom_lab *lab = ps->lab;
+  struct pair *pairs = NULL;
+  yaml_node_t *endpoints = NULL, *v4 = NULL, *v6 = NULL;
+  struct endpoint eps[2];
+  struct loom_link *link;
+  size_t np, i, neps = 0;
+  bool ok = true, type_ok = true;
+  int mtu = 0;
+
+  if (ln == NULL || ln->type != YAML_MAPPING_NODE)
+    {
+      ERR (ps, ln, "expected a link: a mapping with 'endpoints', found %s", FOUND (ln));
+      return;
+    }
+  np = map_pairs (ps, ln, &pairs);
+  for (i = 0; i < np; i++)
+    {
+      const char *key = pairs[i].key;
+      yaml_node_t *v = pairs[i].vnode;
+
+      if (strcmp (key, "endpoints") == 0)
+        endpoints = v;
+      else if (strcmp (key, "ipv4") == 0)
+        v4 = v;
+      else if (strcmp (key, "ipv6") == 0)
+        v6 = v;
+      else if (strcmp (key, "mtu") == 0)
+        ok &= get_int (ps, v, "mtu", 68, 65535, "an integer from 68 to 65535", &mtu);
+      else if (strcmp (key, "type") == 0)
+        {
+          /* Another type's endpoints look different: checking them would only add noise. */
+          const char *t = get_string (ps, v, "type");
+          if (t && strcmp (t, "veth") != 0)
+            ERR (ps, v, "link type '%s' is not supported (supported: veth)", t);
+          type_ok = t && strcmp (t, "veth") == 0;
+        }
+      else if (strcmp (key, "labels") == 0 || strcmp (key, "vars") == 0)
+        warn_unsupported (ps, pairs[i].knode);
+      else
+        {
+          unknown_key (ps, pairs[i].knode, "a link", keys, sizeof (keys) / sizeof (*keys));
+          ok = false;
+        }
+    }
+  free (pairs);
+  if (!type_ok)
+    return;
+  if (endpoints == NULL)
+    {
+      ERR (ps, ln, "expected 'endpoints' in the link: a list of two \"node:interface\"");
+      return;
+    }
+  if (endpoints->type != YAML_SEQUENCE_NODE || seq_len (endpoints) != 2)
+    {
+      if (endpoints->type == YAML_SEQUENCE_NODE)
+        ERR (ps, endpoints, "expected exactly two endpoints in a link, found %zu",
+             seq_len (endpoints));
+      else
+        ERR (ps, endpoints, "expected a list of two endpoints for 'endpoints', found %s",
+             FOUND (endpoints));
+      return;
+    }
+  for (i = 0; i < 2; i++)
+    {
+      ok &= read_endpoint (ps, seq_at (ps, endpoints, i), &eps[i]);
+      neps++;
+    }
+  read_link_addrs (ps, v4, AF_INET, eps, neps);
+  read_link_addrs (ps, v6, AF_INET6, eps, neps);
+
+  if (ok && eps[0].node == eps[1].node && strcmp (eps[0].ifname, eps[1].ifname) == 0)
+    {
+      ERR_M (ps, &eps[1].mark, "a link cannot connect %s:%s to itself",
+             lab->nodes[eps[0].node]->name, eps[0].ifname);
+      ok = false;
+    }
+  for (i = 0; ok && i < 2; i++)
+    {
+      struct loom_iface *used = loom_node_find_iface (lab->nodes[eps[i].node], eps[i].ifname);
+      if (used)
+        {
+          ERR_M (ps, &eps[i].mark, "interface %s:%s is already on the link at line %d",
+                 lab->nodes[eps[i].node]->name, eps[i].ifname, used->link->mark.line);
+          ok = false;
+        }
+    }
+  if (!ok)
+    {
+      for (i = 0; i < neps; i++)
+        {
+          if (eps[i].node >= 0)
+            {
+              char *t = loom_xasprintf ("%s:%s", lab->nodes[eps[i].node]->name, eps[i].ifname);
+              LOOM_PUSH (ps->half_linked, ps->n_half_linked, t);
+            }
+          endpoint_free (&eps[i]);
+        }
+      return;
+    }
+
+  link = loom_xcalloc (1, sizeof (*link));
+  link->mtu = mtu;
+  link->mark = mk (ps, ln);
+  for (i = 0; i < 2; i++)
+    {
+      struct loom_node *node = lab->nodes[eps[i].node];
+      struct loom_iface *iface = loom_xcalloc (1, sizeof (*iface));
+      struct ifctx c;
+
+      iface->name = loom_steal (&eps[i].ifname);
+      iface->node = node;
+      iface->link = link;
+      iface->mark = eps[i].mark;
+      LOOM_PUSH (node->ifaces, node->n_ifaces, iface);
+      if (i == 0)
+        link->a = iface;
+      else
+        link->b = iface;
+      c.iface = iface;
+      c.node = (size_t) eps[i].node;
+      c.ep = eps[i].set;
+      c.ep.name = iface->name;
+      memset (&eps[i].set, 0, sizeof (eps[i].set));
+      LOOM_PUSH (ps->ifc, ps->n_ifc, c);
+      endpoint_free (&eps[i]);
+    }
+  LOOM_PUSH (lab->links, lab->n_links, link);
+}
+
+static void
+read_links (struct pstate *ps, yaml_node_t *n)
+{
+  size_t i;
+
+  if (is_null (n))
+    return;
+  if (n->type != YAML_SEQUENCE_NODE)
+    {
+      ERR (ps, n, "expected a list of links for 'links', found %s", FOUND (n));
+      return;
+    }
+  for (i = 0; i < seq_len (n); i++)
+    read_link (ps, seq_at (ps, n, i));
+}
+
+/* Resolution: each node's settings through its chain */
+
+static struct level *
+pick (struct nctx *c, enum field f)
+{
+  size_t i;
+
+  for (i = 0; i < c->n_chain; i++)
+    if (c->chain[i]->has[f])
+      return c->chain[i];
+  return NULL;
+}
+
+/* Whether a value from @lv applies to @node. Written on the node itself, a value that does
+ * not fit the node's kind is an error; from kinds.<k> it was reported when read; from
+ * defaults or a group it is simply not for this node (a group may mix kinds). */
+static bool
+applies (struct pstate *ps, struct nctx *c, struct loom_node *node, enum rank rank,
+         const char *key, const struct loom_mark *m)
+{
+  loom_autofree char *who = NULL;
+
+  if (!c->kind_ok)
+    return false;
+  who = loom_xasprintf ("%s is a %s", node->name, loom_kind_name (node->kind));
+  if (rank <= R_NODE)
+    return fits_kind (ps, node->kind, key, m, who);
+  if (is_bridge_kind (node->kind))
+    return strcmp (key, "routes") && strcmp (key, "ipv4") && strcmp (key, "ipv6");
+  return strcmp (key, "vlan-filtering") && strcmp (key, "stp") && strcmp (key, "vlan")
+         && strcmp (key, "trunk");
+}
+
+static void
+merge_kvs (struct nctx *c, int which, struct loom_kv **out, size_t *nout)
+{
+  size_t i, j, k;
+
+  for (i = c->n_chain; i-- > 0;)
+    {
+      struct level *lv = c->chain[i];
+      for (j = 0; j < lv->n_kv[which]; j++)
+        {
+          const struct skv *kv = &lv->kv[which][j];
+          for (k = 0; k < *nout; k++)
+            if (strcmp ((*out)[k].key, kv->key) == 0)
+              break;
+          if (k < *nout)
+            {
+              free ((*out)[k].value);
+              (*out)[k].value = loom_xstrdup (kv->value);
+              (*out)[k].mark = kv->mark;
+            }
+          else
+            {
+              struct loom_kv n = { loom_xstrdup (kv->key), loom_xstrdup (kv->value), kv->mark };
+              LOOM_PUSH (*out, *nout, n);
+            }
+        }
+    }
+}
+
+static const char *
+kv_get (const struct loom_kv *kv, size_t n, const char *key, const struct loom_mark **m)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    if (strcmp (kv[i].key, key) == 0)
+      {
+        *m = &kv[i].mark;
+        return kv[i].value;
+      }
+  return NULL;
+}
+
+/* containerlab's graph-posX/graph-posY labels, when the node has no position. */
+static void
+position_from_labels (struct pstate *ps, struct loom_node *node)
+{
+  const struct loom_mark *mx = NULL, *my = NULL;
+  const char *sx = kv_get (node->labels, node->n_labels, "graph-posX", &mx);
+  const char *sy = kv_get (node->labels, node->n_labels, "graph-posY", &my);
+  char *ex, *ey;
+  double x, y;
+
+  if (sx == NULL || sy == NULL)
+    return;
+  x = strtod (sx, &ex);
+  y = strtod (sy, &ey);
+  if (ex == sx || *ex || !isfinite (x))
+    {
+      diag_at (ps, LOOM_DIAG_WARNING, mx, "label graph-posX '%s' is not a number; ignored", sx);
+      return;
+    }
+  if (ey == sy || *ey || !isfinite (y))
+    {
+      diag_at (ps, LOOM_DIAG_WARNING, my, "label graph-posY '%s' is not a number; ignored", sy);
+      return;
+    }
+  node->has_position = true;
+  node->x = x;
+  node->y = y;
+}
+
+static void
+resolve_node (struct pstate *ps, size_t idx)
+{
+  struct loom_node *node = ps->lab->nodes[idx];
+  struct nctx *c = &ps->nctx[idx];
+  struct level *lv;
+  size_t i;
+
+  if ((lv = pick (c, F_IMAGE)))
+    node->image = loom_xstrdup (lv->image);
+  if ((lv = pick (c, F_EXEC)))
+    {
+      node->exec = loom_xcalloc (lv->n_exec, sizeof (*node->exec));
+      for (i = 0; i < lv->n_exec; i++)
+        node->exec[i] = loom_xstrdup (lv->exec[i].s);
+      node->n_exec = lv->n_exec;
+    }
+  merge_kvs (c, 0, &node->env, &node->n_env);
+  merge_kvs (c, 1, &node->labels, &node->n_labels);
+  merge_kvs (c, 2, &node->sysctls, &node->n_sysctls);
+  if ((lv = pick (c, F_VLAN_FILTERING))
+      && applies (ps, c, node, lv->rank, "vlan-filtering", &lv->fmark[F_VLAN_FILTERING]))
+    node->vlan_filtering = lv->vlan_filtering;
+  if ((lv = pick (c, F_STP)) && applies (ps, c, node, lv->rank, "stp", &lv->fmark[F_STP]))
+    node->stp = lv->stp;
+  if (c->lv->has[F_POSITION])
+    {
+      node->has_position = true;
+      node->x = c->lv->x;
+      node->y = c->lv->y;
+    }
+  else
+    position_from_labels (ps, node);
+}
+
+static void
+add_addrs (struct pstate *ps, struct loom_iface *iface, const struct ifset *s, int which)
+{
+  size_t i;
+
+  for (i = 0; i < s->n_addrs[which]; i++)
+    {
+      LOOM_PUSH (iface->addrs, iface->n_addrs, s->addrs[which][i]);
+      if (s->addrs[which][i].family == AF_INET6)
+        ps->lab->uses_ipv6 = true;
+    }
+}
+
+/* Fills @iface from the link endpoint @ep (may be NULL) and the `interfaces` entries of
+ * the node's chain, each field from the most specific place that sets it. */
+static void
+resolve_iface (struct pstate *ps, size_t idx, struct loom_iface *iface, const struct ifset *ep)
+{
+  struct loom_node *node = ps->lab->nodes[idx];
+  struct nctx *c = &ps->nctx[idx];
+  const struct ifset *own = find_ifset (c->lv, iface->name);
+  const struct ifset *src[I__COUNT];
+  enum rank rank[I__COUNT];
+  int f;
+  size_t i;
+
+  for (f = 0; f < I__COUNT; f++)
+    {
+      src[f] = NULL;
+      rank[f] = R_DEFAULTS;
+      if (ep && ep->has[f])
+        {
+          src[f] = ep;
+          rank[f] = R_LINK;
+          if (own && own->has[f])
+            ERR_M (ps, &own->fmark[f],
+                   "'%s' of %s:%s is also set in the link at line %d, column %d; set it in one "
+                   "place",
+                   if_keys[f], node->name, iface->name, ep->fmark[f].line, ep->fmark[f].col);
+          continue;
+        }
+      for (i = 0; i < c->n_chain; i++)
+        {
+          const struct ifset *s = find_ifset (c->chain[i], iface->name);
+          if (s && s->has[f])
+            {
+              src[f] = s;
+              rank[f] = c->chain[i]->rank;
+              break;
+            }
+        }
+    }
+  for (f = 0; f < I__COUNT; f++)
+    if (src[f] && !applies (ps, c, node, rank[f], if_keys[f], &src[f]->fmark[f]))
+      src[f] = NULL;
+
+  if (src[I_IPV4])
+    add_addrs (ps, iface, src[I_IPV4], 0);
+  if (src[I_IPV6])
+    add_addrs (ps, iface, src[I_IPV6], 1);
+  if (src[I_MAC])
+    {
+      iface->has_mac = true;
+      memcpy (iface->mac, src[I_MAC]->mac, 6);
+    }
+  if (src[I_MTU])
+    iface->mtu = src[I_MTU]->mtu;
+  else if (iface->link)
+    iface->mtu = iface->link->mtu;
+  if (src[I_VLAN])
+    iface->vlan = src[I_VLAN]->vlan;
+  if (src[I_TRUNK])
+    {
+      iface->trunk = loom_xcalloc (src[I_TRUNK]->n_trunk, sizeof (int));
+      memcpy (iface->trunk, src[I_TRUNK]->trunk, src[I_TRUNK]->n_trunk * sizeof (int));
+      iface->n_trunk = src[I_TRUNK]->n_trunk;
+    }
+  for (f = I_VLAN; f <= I_TRUNK; f++)
+    if (src[f] && !node->vlan_filtering)
+      ERR_M (ps, &src[f]->fmark[f], "'%s' on %s:%s needs 'vlan-filtering: true' on %s",
+             if_keys[f], node->name, iface->name, node->name);
+}
+
+static bool
+half_linked (struct pstate *ps, const char *node, const char *ifname)
+{
+  size_t i, n = strlen (node);
+
+  for (i = 0; i < ps->n_half_linked; i++)
+    if (strncmp (ps->half_linked[i], node, n) == 0 && ps->half_linked[i][n] == ':'
+        && strcmp (ps->half_linked[i] + n + 1, ifname) == 0)
+      return true;
+  return false;
+}
+
+/* What needs every interface of the node: the loopback, settings for interfaces the node
+ * does not have, and routes (whose 'dev' must exist). */
+static void
+finish_node (struct pstate *ps, size_t idx)
+{
+  struct loom_node *node = ps->lab->nodes[idx];
+  struct nctx *c = &ps->nctx[idx];
+  struct level *lv;
+  size_t i;
+
+  for (i = 0; i < c->lv->n_ifs; i++)
+    {
+      const struct ifset *s = &c->lv->ifs[i];
+      struct loom_iface *lo;
+
+      if (loom_node_find_iface (node, s->name) || half_linked (ps, node->name, s->name))
+        continue;
+      if (strcmp (s->name, "lo") != 0)
+        {
+          ERR_M (ps, &s->mark,
+                 "interface '%s' of node '%s' is on no link; only 'lo' can be configured "
+                 "without a link",
+                 s->name, node->name);
+          continue;
+        }
+      if (c->kind_ok && node->kind != LOOM_KIND_HOST && node->kind != LOOM_KIND_ROUTER)
+        {
+          ERR_M (ps, &s->mark, "'lo' can only be configured on host and router nodes; %s is a %s",
+                 node->name, loom_kind_name (node->kind));
+          continue;
+        }
+      lo = loom_xcalloc (1, sizeof (*lo));
+      lo->name = loom_xstrdup ("lo");
+      lo->node = node;
+      lo->mark = s->mark;
+      LOOM_PUSH (node->ifaces, node->n_ifaces, lo);
+      resolve_iface (ps, idx, lo, NULL);
+    }
+
+  if ((lv = pick (c, F_ROUTES))
+      && applies (ps, c, node, lv->rank, "routes", &lv->fmark[F_ROUTES]))
+    {
+      node->routes = loom_xcalloc (lv->n_routes, sizeof (*node->routes));
+      for (i = 0; i < lv->n_routes; i++)
+        {
+          struct loom_route r = lv->routes[i];
+          if (r.dev && strcmp (r.dev, "lo") != 0 && !loom_node_find_iface (node, r.dev))
+            {
+              const char **names = loom_xcalloc (node->n_ifaces, sizeof (*names));
+              loom_autofree char *list = NULL;
+              size_t j;
+              for (j = 0; j < node->n_ifaces; j++)
+                names[j] = node->ifaces[j]->name;
+              list = join_names (names, node->n_ifaces, 20);
+              free (names);
+              ERR_M (ps, &r.mark, "route '%s': %s has no interface '%s' (%s%s)", r.text,
+                     node->name, r.dev, node->n_ifaces ? "interfaces: " : "it has no interfaces",
+                     list);
+            }
+          r.dev = loom_xstrdup (r.dev);
+          r.text = loom_xstrdup (r.text);
+          if (r.family == AF_INET6)
+            ps->lab->uses_ipv6 = true;
+          node->routes[node->n_routes++] = r;
+        }
+    }
+}
+
+/* The top of the file */
+
+static void
+read_topology (struct pstate *ps, yaml_node_t *n)
+{
+  static const char *const keys[] = { "nodes", "links", "defaults", "kinds", "groups" };
+  struct pair *pairs = NULL;
+  yaml_node_t *defaults = NULL, *kinds = NULL, *groups = NULL, *nodes = NULL, *links = NULL;
+  yaml_node_t *defaults_key = NULL;
+  size_t np, i;
+
+  if (n == NULL || n->type != YAML_MAPPING_NODE)
+    {
+      ERR (ps, n, "expected a mapping with 'nodes' and 'links' for 'topology', found %s",
+           FOUND (n));
+      return;
+    }
+  np = map_pairs (ps, n, &pairs);
+  for (i = 0; i < np; i++)
+    {
+      const char *key = pairs[i].key;
+      if (strcmp (key, "defaults") == 0)
+        defaults = pairs[i].vnode, defaults_key = pairs[i].knode;
+      else if (strcmp (key, "kinds") == 0)
+        kinds = pairs[i].vnode;
+      else if (strcmp (key, "groups") == 0)
+        groups = pairs[i].vnode;
+      else if (strcmp (key, "nodes") == 0)
+        nodes = pairs[i].vnode;
+      else if (strcmp (key, "links") == 0)
+        links = pairs[i].vnode;
+      else
+        unknown_key (ps, pairs[i].knode, "'topology'", keys, sizeof (keys) / sizeof (*keys));
+    }
+  free (pairs);
+
+  read_level (ps, &ps->defaults, R_DEFAULTS, "defaults", defaults_key, defaults, "defaults");
+  read_kinds (ps, kinds);
+  read_named_levels (ps, groups, "groups", R_GROUP, &ps->groups, &ps->n_groups);
+  read_named_levels (ps, nodes, "nodes", R_NODE, &ps->nodes, &ps->n_nodes);
+  build_nodes (ps);
+  for (i = 0; i < ps->lab->n_nodes; i++)
+    resolve_node (ps, i);
+  read_links (ps, links);
+  for (i = 0; i < ps->n_ifc; i++)
+    resolve_iface (ps, ps->ifc[i].node, ps->ifc[i].iface, &ps->ifc[i].ep);
+  for (i = 0; i < ps->lab->n_nodes; i++)
+    finish_node (ps, i);
+}
+
+/* Finds topology.nodes before anything else so check_keys can word a repeated node name
+ * as such. */
+static yaml_node_t *
+find_nodes_map (struct pstate *ps, yaml_node_t *root)
+{
+  yaml_node_t *topo = NULL;
+  yaml_node_pair_t *p;
+
+  if (root == NULL || root->type != YAML_MAPPING_NODE)
+    return NULL;
+  for (p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top && !topo; p++)
+    if (scalar (ynode (ps, p->key)) && strcmp (scalar (ynode (ps, p->key)), "topology") == 0)
+      topo = ynode (ps, p->value);
+  if (topo == NULL || topo->type != YAML_MAPPING_NODE)
+    return NULL;
+  for (p = topo->data.mapping.pairs.start; p < topo->data.mapping.pairs.top; p++)
+    if (scalar (ynode (ps, p->key)) && strcmp (scalar (ynode (ps, p->key)), "nodes") == 0)
+      return ynode (ps, p->value);
+  return NULL;
+}
+
+static void
+read_top (struct pstate *ps, yaml_node_t *root)
+{
+  static const char *const keys[] = { "name", "prefix", "topology" };
+  struct loom_lab *lab = ps->lab;
+  struct pair *pairs = NULL;
+  yaml_node_t *topo = NULL;
+  bool has_name = false, has_topo = false;
+  size_t np, i;
+
+  if (root->type != YAML_MAPPING_NODE)
+    {
+      ERR (ps, root, "expected a mapping with 'name' and 'topology' at the top of the lab file, "
+                     "found %s",
+           FOUND (root));
+      return;
+    }
+  lab->mark = mk (ps, root);
+  np = map_pairs (ps, root, &pairs);
+  for (i = 0; i < np; i++)
+    {
+      const char *key = pairs[i].key, *s;
+      yaml_node_t *v = pairs[i].vnode;
+
+      if (strcmp (key, "name") == 0)
+        {
+          has_name = true;
+          if ((s = get_string (ps, v, "name")) == NULL)
+            continue;
+          if (!loom_name_valid (s))
+            ERR (ps, v,
+                 "invalid lab name '%s': expected 1 to 32 letters, digits, '_', '.' or '-', not "
+                 "starting with '-' or '.'",
+                 s);
+          else
+            lab->name = loom_xstrdup (s);
+        }
+      else if (strcmp (key, "prefix") == 0)
+        {
+          s = is_null (v) ? "" : get_string (ps, v, "prefix");
+          if (s == NULL)
+            continue;
+          if (*s && !loom_name_valid (s))
+            ERR (ps, v,
+                 "invalid prefix '%s': expected \"\" or 1 to 32 letters, digits, '_', '.' or "
+                 "'-', not starting with '-' or '.'",
+                 s);
+          else
+            {
+              free (lab->prefix);
+              lab->prefix = loom_xstrdup (s);
+            }
+        }
+      else if (strcmp (key, "topology") == 0)
+        topo = v, has_topo = true;
+      else if (strcmp (key, "mgmt") == 0 || strcmp (key, "settings") == 0)
+        warn_unsupported (ps, pairs[i].knode);
+      else
+        unknown_key (ps, pairs[i].knode, "the top level", keys, 3);
+    }
+  free (pairs);
+  if (!has_name)
+    ERR (ps, root, "expected 'name' at the top of the lab file: the lab's name (1 to 32 "
+                   "letters, digits, '_', '.' or '-')");
+  if (!has_topo)
+    ERR (ps, root, "expected 'topology' at the top of the lab file: a mapping with 'nodes' and "
+                   "'links'");
+  else
+    read_topology (ps, topo);
+}
+
+static void
+pstate_free (struct pstate *ps)
+{
+  size_t i;
+
+  level_free (&ps->defaults);
+  for (i = 0; i < LOOM_KIND__COUNT; i++)
+    level_free (&ps->kinds[i]);
+  for (i = 0; i < ps->n_groups; i++)
+    level_free (&ps->groups[i]);
+  free (ps->groups);
+  for (i = 0; i < ps->n_nodes; i++)
+    level_free (&ps->nodes[i]);
+  free (ps->nodes);
+  for (i = 0; i < ps->n_ifc; i++)
+    ifset_free (&ps->ifc[i].ep);
+  free (ps->ifc);
+  for (i = 0; i < ps->n_half_linked; i++)
+    free (ps->half_linked[i]);
+  free (ps->half_linked);
+  free (ps->nctx);
+  free (ps->dups);
+  free (ps->warned);
+  free (ps->hkeys);
+  free (ps->hvals);
+}
+
+static void
+yaml_error (struct pstate *ps, yaml_parser_t *parser)
+{
+  struct loom_mark m = { ps->lab->file, (int) parser->problem_mark.line + 1,
+                         (int) parser->problem_mark.column + 1 };
+  const char *problem = parser->problem ? parser->problem : "cannot parse the file";
+
+  if (parser->error == YAML_MEMORY_ERROR)
+    abort ();
+  /* The reader (encoding errors) reports a byte offset, not a mark. */
+  if (parser->error == YAML_READER_ERROR)
+    {
+      m.line = m.col = 0;
+      ERR_M (ps, &m, "invalid YAML: %s at byte %zu", problem, parser->problem_offset);
+      return;
+    }
+  if (parser->context && parser->context_mark.line != parser->problem_mark.line)
+    ERR_M (ps, &m, "invalid YAML: %s (%s at line %d)", problem, parser->context,
+           (int) parser->context_mark.line + 1);
+  else if (parser->context)
+    ERR_M (ps, &m, "invalid YAML: %s (%s)", problem, parser->context);
+  else
+    ERR_M (ps, &m, "invalid YAML: %s", problem);
+}
+
+/* The absolute directory of @path, or of the working directory when @path is NULL. */
+static char *
+abs_dir (const char *path)
+{
+  loom_autofree char *dir = NULL;
+  char *slash, *real;
+
+  if (path == NULL)
+    dir = loom_xstrdup (".");
+  else
+    {
+      dir = loom_xstrdup (path);
+      slash = strrchr (dir, '/');
+      if (slash == NULL)
+        strcpy (dir, ".");
+      else if (slash == dir)
+        dir[1] = '\0';
+      else
+        *slash = '\0';
+    }
+  real = realpath (dir, NULL);
+  if (real == NULL)
+    {
+      char *cwd = getcwd (NULL, 0);
+      if (cwd && dir[0] != '/')
+        real = loom_xasprintf ("%s/%s", cwd, dir);
+      else
+        real = loom_xstrdup (dir);
+      free (cwd);
+    }
+  return real;
+}
+
+struct diag_ref
+{
+  struct loom_diag d;
+  size_t order;
+};
+
+static int
+diag_ref_cmp (const void *a, const void *b)
+{
+  const struct diag_ref *x = a, *y = b;
+
+  if (x->d.line != y->d.line)
+    return x->d.line < y->d.line ? -1 : 1;
+  if (x->d.col != y->d.col)
+    return x->d.col < y->d.col ? -1 : 1;
+  return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Diagnostics come out in file order, whatever pass found them. */
+static void
+sort_diags (struct loom_diags *diags, size_t from)
+{
+  size_t n = diags->n - from, i;
+  struct diag_ref *refs;
+
+  if (n < 2)
+    return;
+  refs = loom_xcalloc (n, sizeof (*refs));
+  for (i = 0; i < n; i++)
+    refs[i] = (struct diag_ref){ diags->items[from + i], i };
+  qsort (refs, n, sizeof (*refs), diag_ref_cmp);
+  for (i = 0; i < n; i++)
+    diags->items[from + i] = refs[i].d;
+  free (refs);
+}
+
+static struct loom_lab *
+load (const char *name, const char *path, const char *data, size_t len, struct loom_diags *diags)
+{
+  struct pstate ps;
+  yaml_parser_t parser;
+  yaml_document_t doc, extra;
+  yaml_node_t *root;
+  size_t start_errors = diags->n_errors, start = diags->n;
+  struct loom_lab *lab = loom_xcalloc (1, sizeof (*lab));
+
+  memset (&ps, 0, sizeof (ps));
+  lab->file = loom_xstrdup (name);
+  lab->prefix = loom_xstrdup (LOOM_DEFAULT_PREFIX);
+  ps.lab = lab;
+  ps.diags = diags;
+  ps.doc = &doc;
+
+  if (!yaml_parser_initialize (&parser))
+    abort ();
+  yaml_parser_set_input_string (&parser, (const unsigned char *) data, len);
+  if (!yaml_parser_load (&parser, &doc))
+    {
+      yaml_error (&ps, &parser);
+      yaml_parser_delete (&parser);
+      loom_lab_free (lab);
+      return NULL;
+    }
+  root = yaml_document_get_root_node (&doc);
+  if (root == NULL)
+    {
+      struct loom_mark m = { lab->file, 0, 0 };
+      ERR_M (&ps, &m, "the lab file is empty; expected a mapping with 'name' and 'topology'");
+    }
+  else
+    {
+      /* Only the first document is a lab; a second one is most likely a mistake. */
+      if (!yaml_parser_load (&parser, &extra))
+        yaml_error (&ps, &parser);
+      else
+        {
+          yaml_node_t *r2 = yaml_document_get_root_node (&extra);
+          if (r2)
+            {
+              struct loom_mark m = { lab->file, (int) extra.start_mark.line + 1,
+                                     (int) extra.start_mark.column + 1 };
+              ERR_M (&ps, &m, "expected one YAML document in the lab file; this is a second one");
+            }
+          yaml_document_delete (&extra);
+        }
+      ps.nodes_map = find_nodes_map (&ps, root);
+      check_keys (&ps);
+      read_top (&ps, root);
+    }
+  pstate_free (&ps);
+  yaml_document_delete (&doc);
+  yaml_parser_delete (&parser);
+  sort_diags (diags, start);
+
+  if (diags->n_errors > start_errors)
+    {
+      loom_lab_free (lab);
+      return NULL;
+    }
+  lab->dir = abs_dir (path);
+  return lab;
+}
+
+struct loom_lab *
+loom_topology_load_buffer (const char *name, const char *data, size_t len,
+                           struct loom_diags *diags)
+{
+  return load (name, NULL, data, len, diags);
+}
+
+struct loom_lab *
+loom_topology_load (const char *path, struct loom_diags *diags)
+{
+  loom_autofree char *data = NULL;
+  loom_error_t err = NULL;
+  size_t len = 0;
+
+  if (loom_read_file (path, &data, &len, &err) < 0)
+    {
+      struct loom_mark m = { path, 0, 0 };
+      loom_diags_add (diags, LOOM_DIAG_ERROR, &m, "cannot read the lab file: %s",
+                      strerror (err->status));
+      loom_error_release (&err);
+      return NULL;
+    }
+  return load (path, path, data, len, diags);
+}
