@@ -24,10 +24,13 @@ endif
 
 # Debian packages the build, the tests and `make run` need.
 DEB_PKGS := build-essential pkg-config libyaml-dev libjansson-dev libnl-3-dev \
-            libnl-route-3-dev check iproute2 iputils-ping busybox-static tshark \
+            libnl-route-3-dev check iproute2 iputils-ping busybox-static tshark jq \
             tcpdump procps psmisc
 DEB_BENCH_PKGS := mininet hyperfine
 DEB_STAMP := $(BUILD)/.deps-installed
+
+LIB     := $(BUILD)/libnetloom.a
+NETLOOM := $(BUILD)/netloom
 
 lib_src   :=
 cli_src   :=
@@ -42,8 +45,6 @@ include tests/module.mk
 
 lib_obj := $(lib_src:%.c=$(BUILD)/%.o)
 cli_obj := $(cli_src:%.c=$(BUILD)/%.o)
-LIB     := $(BUILD)/libnetloom.a
-NETLOOM := $(BUILD)/netloom
 
 .PHONY: all deps run test bench clean format check-deps
 all: $(NETLOOM)

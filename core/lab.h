@@ -82,8 +82,8 @@ char *loom_lab_resolve (const char *name_or_file, loom_error_t *err);
 /**
  * loom_node_spawn() - run a command inside a node of a deployed lab.
  * @argv: the command (execvp); NULL-terminated.
- * @stdio: when true the child shares our stdin/stdout/stderr (exec, shell).
  *
+ * The child shares our stdin, stdout and stderr (exec, shell).
  * The child enters the node's namespaces (network now; more for containers later),
  * gets its own mount namespace with /sys remounted for the node's network namespace, and
  * the node's env. Returns the child's pid, or -1 with *err.

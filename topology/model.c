@@ -371,10 +371,9 @@ loom_route_parse (const char *text, struct loom_route *out, const char **why)
       /* A bare address is a host route, as ip(8) reads it. */
       if (r.dst.prefixlen < 0)
         {
-          char *t = loom_xasprintf ("%s", r.dst.text);
+          size_t used = strlen (r.dst.text);
           r.dst.prefixlen = r.dst.family == AF_INET ? 32 : 128;
-          snprintf (r.dst.text, sizeof (r.dst.text), "%s/%d", t, r.dst.prefixlen);
-          free (t);
+          snprintf (r.dst.text + used, sizeof (r.dst.text) - used, "/%d", r.dst.prefixlen);
         }
       if (host_bits_set (&r.dst))
         {
@@ -487,6 +486,12 @@ loom_route_clear (struct loom_route *route)
   route->text = NULL;
 }
 
+static int
+hex_value (char c)
+{
+  return isdigit ((unsigned char) c) ? c - '0' : tolower ((unsigned char) c) - 'a' + 10;
+}
+
 int
 loom_mac_parse (const char *text, uint8_t mac[6])
 {
@@ -504,8 +509,8 @@ loom_mac_parse (const char *text, uint8_t mac[6])
         return -1;
       if (i < 5 && p[2] != ':')
         return -1;
-      hi = isdigit ((unsigned char) p[0]) ? p[0] - '0' : (tolower ((unsigned char) p[0]) - 'a' + 10);
-      lo = isdigit ((unsigned char) p[1]) ? p[1] - '0' : (tolower ((unsigned char) p[1]) - 'a' + 10);
+      hi = hex_value (p[0]);
+      lo = hex_value (p[1]);
       m[i] = (uint8_t) (hi << 4 | lo);
     }
   /* The kernel refuses both for an interface address (EADDRNOTAVAIL). */

@@ -281,11 +281,16 @@ found (const yaml_node_t *n, char *buf, size_t size)
     return "a mapping";
   if (n->type == YAML_SEQUENCE_NODE)
     return "a list";
-  s = scalar (n);
+  if ((s = scalar (n)) == NULL)
+    return "an unknown node";
   if (strlen (s) > 40)
     snprintf (buf, size, "'%.37s...'", s);
   else
     snprintf (buf, size, "'%s'", s);
+  /* A block scalar's newlines would break the one-line diagnostic. */
+  for (char *p = buf; *p; p++)
+    if ((unsigned char) *p < 0x20 || *p == 0x7f)
+      *p = ' ';
   return buf;
 }
 
@@ -2156,13 +2161,19 @@ find_nodes_map (struct pstate *ps, yaml_node_t *root)
   if (root == NULL || root->type != YAML_MAPPING_NODE)
     return NULL;
   for (p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top && !topo; p++)
-    if (scalar (ynode (ps, p->key)) && strcmp (scalar (ynode (ps, p->key)), "topology") == 0)
-      topo = ynode (ps, p->value);
+    {
+      const char *k = scalar (ynode (ps, p->key));
+      if (k && strcmp (k, "topology") == 0)
+        topo = ynode (ps, p->value);
+    }
   if (topo == NULL || topo->type != YAML_MAPPING_NODE)
     return NULL;
   for (p = topo->data.mapping.pairs.start; p < topo->data.mapping.pairs.top; p++)
-    if (scalar (ynode (ps, p->key)) && strcmp (scalar (ynode (ps, p->key)), "nodes") == 0)
-      return ynode (ps, p->value);
+    {
+      const char *k = scalar (ynode (ps, p->key));
+      if (k && strcmp (k, "nodes") == 0)
+        return ynode (ps, p->value);
+    }
   return NULL;
 }
 

@@ -1,0 +1,1460 @@
+/* Unit tests for the lab-file parser (topology/): what a user checks when a lab file is
+ * right — the model it becomes — and when it is wrong — that every mistake is reported
+ * at its own file:line:col and says what was expected. Inline YAML for most cases (line
+ * numbers are counted from the first string of each file), fixture files under
+ * tests/unit/data/ for whole labs. Runs under valgrind with CK_FORK=no. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "topology/model.h"
+
+static struct loom_diags diags;
+static struct loom_lab *lab;
+
+static void
+setup (void)
+{
+  memset (&diags, 0, sizeof (diags));
+  lab = NULL;
+}
+
+static void
+teardown (void)
+{
+  loom_lab_free (lab);
+  lab = NULL;
+  loom_diags_clear (&diags);
+}
+
+/* Every diagnostic, one per line, for failure messages. */
+static const char *
+dump (void)
+{
+  static char buf[16384];
+  size_t i, off = 0;
+
+  buf[0] = '\0';
+  for (i = 0; i < diags.n && off < sizeof (buf) - 1; i++)
+    {
+      char *s = loom_diag_format (&diags.items[i]);
+      off += snprintf (buf + off, sizeof (buf) - off, "  %s\n", s);
+      free (s);
+    }
+  return diags.n ? buf : "  (no diagnostics)\n";
+}
+
+static struct loom_lab *
+load (const char *yaml)
+{
+  lab = loom_topology_load_buffer ("lab.yml", yaml, strlen (yaml), &diags);
+  return lab;
+}
+
+static bool
+has_diag (enum loom_severity sev, int line, int col, const char *text)
+{
+  size_t i;
+
+  for (i = 0; i < diags.n; i++)
+    if (diags.items[i].severity == sev && diags.items[i].line == line
+        && diags.items[i].col == col && strstr (diags.items[i].msg, text))
+      return true;
+  return false;
+}
+
+#define ck_error_at(line, col, text)                                                          \
+  ck_assert_msg (has_diag (LOOM_DIAG_ERROR, line, col, text),                                 \
+                 "expected an error at %d:%d containing \"%s\"; got:\n%s", line, col, text,    \
+                 dump ())
+#define ck_warning_at(line, col, text)                                                        \
+  ck_assert_msg (has_diag (LOOM_DIAG_WARNING, line, col, text),                               \
+                 "expected a warning at %d:%d containing \"%s\"; got:\n%s", line, col, text,   \
+                 dump ())
+#define ck_loads(yaml)                                                                        \
+  ck_assert_msg (load (yaml) != NULL && diags.n_errors == 0, "the lab should load; got:\n%s",  \
+                 dump ())
+#define ck_fails(yaml)                                                                        \
+  ck_assert_msg (load (yaml) == NULL && diags.n_errors > 0, "the lab should fail; got:\n%s",   \
+                 dump ())
+
+static struct loom_node *
+node (const char *name)
+{
+  struct loom_node *n = loom_lab_find_node (lab, name);
+  ck_assert_msg (n != NULL, "no node %s", name);
+  return n;
+}
+
+static struct loom_iface *
+iface (const char *node_name, const char *ifname)
+{
+  struct loom_iface *i = loom_node_find_iface (node (node_name), ifname);
+  ck_assert_msg (i != NULL, "no interface %s:%s", node_name, ifname);
+  return i;
+}
+
+static const char *
+kv (const struct loom_kv *kvs, size_t n, const char *key)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    if (strcmp (kvs[i].key, key) == 0)
+      return kvs[i].value;
+  return NULL;
+}
+
+/* tests/unit/data, found from the source file's path (make builds from the top) or from
+ * the test binary's (build/tests/unit/test_parser). */
+static char *
+data_path (const char *name)
+{
+  char exe[PATH_MAX];
+  ssize_t n;
+  char *dir, *p;
+  int up;
+
+  if (access ("tests/unit/data", R_OK) == 0)
+    return loom_xasprintf ("tests/unit/data/%s", name);
+  n = readlink ("/proc/self/exe", exe, sizeof (exe) - 1);
+  ck_assert_int_gt (n, 0);
+  exe[n] = '\0';
+  dir = loom_xstrdup (exe);
+  for (up = 0; up < 4 && (p = strrchr (dir, '/')); up++)
+    *p = '\0';
+  p = loom_xasprintf ("%s/tests/unit/data/%s", dir, name);
+  free (dir);
+  return p;
+}
+
+/* The helpers in model.c */
+
+START_TEST (test_kinds)
+{
+  ck_assert_int_eq (loom_kind_parse ("host"), LOOM_KIND_HOST);
+  ck_assert_int_eq (loom_kind_parse ("router"), LOOM_KIND_ROUTER);
+  ck_assert_int_eq (loom_kind_parse ("switch"), LOOM_KIND_SWITCH);
+  ck_assert_int_eq (loom_kind_parse ("bridge"), LOOM_KIND_SWITCH);
+  ck_assert_int_eq (loom_kind_parse ("hub"), LOOM_KIND_HUB);
+  ck_assert_int_eq (loom_kind_parse ("linux"), LOOM_KIND_CONTAINER);
+  ck_assert_int_eq (loom_kind_parse ("container"), LOOM_KIND_CONTAINER);
+  ck_assert_int_eq (loom_kind_parse ("vm"), LOOM_KIND_VM);
+  ck_assert_int_eq (loom_kind_parse ("nat"), LOOM_KIND_NAT);
+  ck_assert_int_eq (loom_kind_parse ("Host"), -1);
+  ck_assert_int_eq (loom_kind_parse ("nokia_srlinux"), -1);
+  ck_assert_str_eq (loom_kind_name (LOOM_KIND_SWITCH), "switch");
+  ck_assert_str_eq (loom_kind_name (LOOM_KIND_CONTAINER), "container");
+}
+END_TEST
+
+START_TEST (test_names)
+{
+  ck_assert (loom_name_valid ("lab-1_a.b"));
+  ck_assert (loom_name_valid ("01234567890123456789012345678901")); /* 32 */
+  ck_assert (!loom_name_valid ("012345678901234567890123456789012"));
+  ck_assert (!loom_name_valid (""));
+  ck_assert (!loom_name_valid ("-x"));
+  ck_assert (!loom_name_valid (".x"));
+  ck_assert (!loom_name_valid ("a b"));
+  ck_assert (!loom_name_valid ("a/b"));
+  ck_assert (loom_ifname_valid ("eth1"));
+  ck_assert (loom_ifname_valid ("eth1.100"));
+  ck_assert (loom_ifname_valid ("e1-1"));
+  ck_assert (loom_ifname_valid ("abcdefghijklmno")); /* 15 */
+  ck_assert (!loom_ifname_valid ("abcdefghijklmnop"));
+  ck_assert (!loom_ifname_valid ("."));
+  ck_assert (!loom_ifname_valid (".."));
+  ck_assert (!loom_ifname_valid ("ethernet-1/1"));
+  ck_assert (!loom_ifname_valid ("eth:1"));
+  ck_assert (!loom_ifname_valid (""));
+}
+END_TEST
+
+START_TEST (test_addr_parse)
+{
+  struct loom_addr a;
+  const char *why = NULL;
+
+  ck_assert_int_eq (loom_addr_parse ("10.0.1.2/24", true, &a, &why), 0);
+  ck_assert_int_eq (a.family, AF_INET);
+  ck_assert_int_eq (a.prefixlen, 24);
+  ck_assert_str_eq (a.text, "10.0.1.2/24");
+  ck_assert_int_eq (a.bytes[0], 10);
+  ck_assert_int_eq (a.bytes[3], 2);
+
+  ck_assert_int_eq (loom_addr_parse ("2001:DB8:0:0::1/64", true, &a, &why), 0);
+  ck_assert_int_eq (a.family, AF_INET6);
+  ck_assert_str_eq (a.text, "2001:db8::1/64");
+
+  ck_assert_int_eq (loom_addr_parse ("10.0.1.2", false, &a, &why), 0);
+  ck_assert_int_eq (a.prefixlen, -1);
+  ck_assert_str_eq (a.text, "10.0.1.2");
+
+  ck_assert_int_eq (loom_addr_parse ("10.0.1.2", true, &a, &why), -1);
+  ck_assert_ptr_nonnull (strstr (why, "prefix length"));
+  ck_assert_int_eq (loom_addr_parse ("10.0.1.2/33", true, &a, &why), -1);
+  ck_assert_ptr_nonnull (strstr (why, "0 to 32"));
+  ck_assert_int_eq (loom_addr_parse ("2001:db8::1/129", true, &a, &why), -1);
+  ck_assert_ptr_nonnull (strstr (why, "0 to 128"));
+  ck_assert_int_eq (loom_addr_parse ("10.0.1.2/", true, &a, &why), -1);
+  ck_assert_int_eq (loom_addr_parse ("10.0.1.2/2x", true, &a, &why), -1);
+  ck_assert_int_eq (loom_addr_parse ("10.0.1/24", true, &a, &why), -1);
+  ck_assert_ptr_nonnull (strstr (why, "expected an IP address"));
+  ck_assert_int_eq (loom_addr_parse ("", true, &a, &why), -1);
+  ck_assert_int_eq (loom_addr_parse ("/24", true, &a, &why), -1);
+}
+END_TEST
+
+START_TEST (test_route_parse)
+{
+  struct loom_route r;
+  const char *why = NULL;
+
+  ck_assert_int_eq (loom_route_parse ("10.0.2.0/24 via 10.0.1.1", &r, &why), 0);
+  ck_assert_int_eq (r.family, AF_INET);
+  ck_assert_str_eq (r.dst.text, "10.0.2.0/24");
+  ck_assert (r.has_gateway);
+  ck_assert_str_eq (r.gateway.text, "10.0.1.1");
+  ck_assert_ptr_null (r.dev);
+  ck_assert_int_eq (r.metric, 0);
+  ck_assert_str_eq (r.text, "10.0.2.0/24 via 10.0.1.1");
+  loom_route_clear (&r);
+
+  ck_assert_int_eq (loom_route_parse ("default via 10.0.1.1", &r, &why), 0);
+  ck_assert_int_eq (r.family, AF_INET);
+  ck_assert_int_eq (r.dst.prefixlen, 0);
+  loom_route_clear (&r);
+
+  ck_assert_int_eq (loom_route_parse ("10.0.3.0/24 dev eth1", &r, &why), 0);
+  ck_assert (!r.has_gateway);
+  ck_assert_str_eq (r.dev, "eth1");
+  loom_route_clear (&r);
+
+  ck_assert_int_eq (loom_route_parse ("10.0.3.0/24 via 10.0.1.1 dev eth1 metric 10", &r, &why),
+                    0);
+  ck_assert_str_eq (r.dev, "eth1");
+  ck_assert_int_eq (r.metric, 10);
+  loom_route_clear (&r);
+
+  ck_assert_int_eq (loom_route_parse ("2001:db8:2::/64 via 2001:db8:1::1", &r, &why), 0);
+  ck_assert_int_eq (r.family, AF_INET6);
+  ck_assert_int_eq (r.dst.prefixlen, 64);
+  loom_route_clear (&r);
+
+  /* "default" takes the gateway's family. */
+  ck_assert_int_eq (loom_route_parse ("default via fe80::1 dev eth1", &r, &why), 0);
+  ck_assert_int_eq (r.family, AF_INET6);
+  ck_assert_int_eq (r.dst.family, AF_INET6);
+  loom_route_clear (&r);
+
+  /* A bare address is a host route. */
+  ck_assert_int_eq (loom_route_parse ("10.9.9.9 via 10.0.1.1", &r, &why), 0);
+  ck_assert_int_eq (r.dst.prefixlen, 32);
+  ck_assert_str_eq (r.dst.text, "10.9.9.9/32");
+  loom_route_clear (&r);
+
+  ck_assert_int_eq (loom_route_parse ("10.0.2.0/24 via 2001:db8::1", &r, &why), -1);
+  ck_assert_ptr_nonnull (strstr (why, "expected an IPv4 gateway"));
+  ck_assert_int_eq (loom_route_parse ("2001:db8:2::/64 via 10.0.1.1", &r, &why), -1);
+  ck_assert_ptr_nonnull (strstr (why, "expected an IPv6 gateway"));
+  ck_assert_int_eq (loom_route_parse ("default via fe80::1", &r, &why), -1);
+  ck_assert_ptr_nonnull (strstr (why, "needs 'dev"));
+  ck_assert_int_eq (loom_route_parse ("10.0.2.1/24 via 10.0.1.1", &r, &why), -1);
+  ck_assert_ptr_nonnull (strstr (why, "must be zero"));
+  ck_assert_int_eq (loom_route_parse ("10.0.2.0/24", &r, &why), -1);
+  ck_assert_ptr_nonnull (strstr (why, "expected 'via <gateway>' or 'dev <interface>'"));
+  ck_assert_int_eq (loom_route_parse ("10.0.2.0/24 gw 10.0.1.1", &r, &why), -1);
+  ck_assert_ptr_nonnull (strstr (why, "expected 'via <gateway>', 'dev <interface>' or 'metric"));
+  ck_assert_int_eq (loom_route_parse ("10.0.2.0/24 via", &r, &why), -1);
+  ck_assert_ptr_nonnull (strstr (why, "after 'via'"));
+  ck_assert_int_eq (loom_route_parse ("10.0.2.0/24 via 10.0.1.1/24", &r, &why), -1);
+  ck_assert_ptr_nonnull (strstr (why, "without a prefix length"));
+  ck_assert_int_eq (loom_route_parse ("10.0.2.0/24 via 10.0.1.1 metric x", &r, &why), -1);
+  ck_assert_ptr_nonnull (strstr (why, "after 'metric'"));
+  ck_assert_int_eq (loom_route_parse ("10.0.2.0/24 via 10.0.1.1 via 10.0.1.2", &r, &why), -1);
+  ck_assert_int_eq (loom_route_parse ("nowhere via 10.0.1.1", &r, &why), -1);
+  ck_assert_ptr_nonnull (strstr (why, "expected a destination"));
+  ck_assert_int_eq (loom_route_parse ("", &r, &why), -1);
+}
+END_TEST
+
+START_TEST (test_mac_parse)
+{
+  uint8_t mac[6];
+
+  ck_assert_int_eq (loom_mac_parse ("02:00:00:aa:BB:0f", mac), 0);
+  ck_assert_int_eq (mac[0], 0x02);
+  ck_assert_int_eq (mac[4], 0xbb);
+  ck_assert_int_eq (mac[5], 0x0f);
+  ck_assert_int_eq (loom_mac_parse ("00:00:00:00:00:00", mac), -1);
+  ck_assert_int_eq (loom_mac_parse ("01:00:5e:00:00:01", mac), -1); /* multicast */
+  ck_assert_int_eq (loom_mac_parse ("ff:ff:ff:ff:ff:ff", mac), -1);
+  ck_assert_int_eq (loom_mac_parse ("02:00:00:00:00", mac), -1);
+  ck_assert_int_eq (loom_mac_parse ("02-00-00-00-00-01", mac), -1);
+  ck_assert_int_eq (loom_mac_parse ("02:00:00:00:00:0g", mac), -1);
+}
+END_TEST
+
+START_TEST (test_diag_format)
+{
+  struct loom_mark m = { "lab.yml", 3, 7 }, whole = { "lab.yml", 0, 0 };
+  char *s;
+
+  loom_diags_add (&diags, LOOM_DIAG_ERROR, &m, "bad %s", "thing");
+  loom_diags_add (&diags, LOOM_DIAG_WARNING, &m, "odd");
+  loom_diags_add (&diags, LOOM_DIAG_ERROR, &whole, "cannot read");
+  ck_assert_int_eq (diags.n, 3);
+  ck_assert_int_eq (diags.n_errors, 2);
+  s = loom_diag_format (&diags.items[0]);
+  ck_assert_str_eq (s, "lab.yml:3:7: error: bad thing");
+  free (s);
+  s = loom_diag_format (&diags.items[1]);
+  ck_assert_str_eq (s, "lab.yml:3:7: warning: odd");
+  free (s);
+  s = loom_diag_format (&diags.items[2]);
+  ck_assert_str_eq (s, "lab.yml: error: cannot read");
+  free (s);
+}
+END_TEST
+
+/* Whole labs that must load */
+
+static const char quickstart[] = "name: qs\n"                                 /* 1 */
+                                 "topology:\n"                                /* 2 */
+                                 "  nodes:\n"                                 /* 3 */
+                                 "    h1:\n"                                  /* 4 */
+                                 "      interfaces:\n"                        /* 5 */
+                                 "        eth1: {ipv4: 10.0.1.10/24}\n"       /* 6 */
+                                 "      routes: [default via 10.0.1.1]\n"     /* 7 */
+                                 "    h2:\n"                                  /* 8 */
+                                 "      kind: host\n"                         /* 9 */
+                                 "      interfaces:\n"                        /* 10 */
+                                 "        eth1: {ipv4: 10.0.1.11/24}\n"       /* 11 */
+                                 "      routes: [default via 10.0.1.1]\n"     /* 12 */
+                                 "    sw1: {kind: switch}\n"                  /* 13 */
+                                 "    r1:\n"                                  /* 14 */
+                                 "      kind: router\n"                       /* 15 */
+                                 "      interfaces:\n"                        /* 16 */
+                                 "        eth1: {ipv4: 10.0.1.1/24}\n"        /* 17 */
+                                 "        eth2: {ipv4: 10.0.2.1/24}\n"        /* 18 */
+                                 "        lo: {ipv4: 10.255.0.1}\n"           /* 19 */
+                                 "    h3:\n"                                  /* 20 */
+                                 "      interfaces:\n"                        /* 21 */
+                                 "        eth1: {ipv4: 10.0.2.10/24}\n"       /* 22 */
+                                 "      routes: [default via 10.0.2.1]\n"     /* 23 */
+                                 "  links:\n"                                 /* 24 */
+                                 "    - endpoints: [h1:eth1, sw1:p1]\n"       /* 25 */
+                                 "    - endpoints: [h2:eth1, sw1:p2]\n"       /* 26 */
+                                 "    - endpoints: [r1:eth1, sw1:p3]\n"       /* 27 */
+                                 "    - endpoints: [\"r1:eth2\", \"h3:eth1\"]\n"; /* 28 */
+
+START_TEST (test_quickstart_model)
+{
+  struct loom_node *h1, *sw1, *r1;
+  struct loom_link *l;
+  char *cwd;
+
+  ck_loads (quickstart);
+  ck_assert_int_eq (diags.n, 0);
+  ck_assert_str_eq (lab->name, "qs");
+  ck_assert_str_eq (lab->prefix, "nlm");
+  ck_assert_str_eq (lab->file, "lab.yml");
+  cwd = realpath (".", NULL);
+  ck_assert_str_eq (lab->dir, cwd);
+  free (cwd);
+  ck_assert (!lab->uses_ipv6);
+  ck_assert_int_eq (lab->n_nodes, 5);
+  ck_assert_int_eq (lab->n_links, 4);
+  /* Nodes in file order, kind host by default. */
+  ck_assert_str_eq (lab->nodes[0]->name, "h1");
+  ck_assert_str_eq (lab->nodes[4]->name, "h3");
+  h1 = node ("h1");
+  ck_assert_int_eq (h1->kind, LOOM_KIND_HOST);
+  ck_assert_str_eq (h1->kind_written, "host");
+  ck_assert_int_eq (h1->mark.line, 4);
+  ck_assert_int_eq (h1->mark.col, 5);
+  ck_assert_str_eq (h1->mark.file, lab->file);
+  ck_assert_int_eq (h1->n_ifaces, 1);
+  ck_assert_int_eq (h1->ifaces[0]->n_addrs, 1);
+  ck_assert_str_eq (h1->ifaces[0]->addrs[0].text, "10.0.1.10/24");
+  ck_assert_int_eq (h1->ifaces[0]->addrs[0].mark.line, 6);
+  ck_assert_int_eq (h1->n_routes, 1);
+  ck_assert (h1->routes[0].has_gateway);
+  ck_assert_str_eq (h1->routes[0].gateway.text, "10.0.1.1");
+  ck_assert_int_eq (h1->routes[0].mark.line, 7);
+  ck_assert_int_eq (h1->routes[0].mark.col, 16);
+
+  sw1 = node ("sw1");
+  ck_assert_int_eq (sw1->kind, LOOM_KIND_SWITCH);
+  ck_assert_int_eq (sw1->kind_mark.line, 13);
+  ck_assert_int_eq (sw1->kind_mark.col, 17);
+  ck_assert_int_eq (sw1->n_ifaces, 3);
+  ck_assert_str_eq (sw1->ifaces[0]->name, "p1");
+  ck_assert_str_eq (sw1->ifaces[2]->name, "p3");
+  ck_assert_int_eq (sw1->ifaces[0]->n_addrs, 0);
+
+  /* Interfaces in link order, then lo (on no link, host address /32). */
+  r1 = node ("r1");
+  ck_assert_int_eq (r1->kind, LOOM_KIND_ROUTER);
+  ck_assert_int_eq (r1->n_ifaces, 3);
+  ck_assert_str_eq (r1->ifaces[0]->name, "eth1");
+  ck_assert_str_eq (r1->ifaces[1]->name, "eth2");
+  ck_assert_str_eq (r1->ifaces[2]->name, "lo");
+  ck_assert_ptr_null (r1->ifaces[2]->link);
+  ck_assert_str_eq (r1->ifaces[2]->addrs[0].text, "10.255.0.1/32");
+  ck_assert_int_eq (r1->ifaces[2]->mark.line, 19);
+
+  /* Links: a is the first endpoint; each interface knows its link and node; the
+   * interface's mark is its endpoint's. */
+  l = lab->links[3];
+  ck_assert_ptr_eq (l->a, iface ("r1", "eth2"));
+  ck_assert_ptr_eq (l->b, iface ("h3", "eth1"));
+  ck_assert_ptr_eq (l->a->link, l);
+  ck_assert_ptr_eq (l->b->node, node ("h3"));
+  ck_assert_int_eq (l->mark.line, 28);
+  ck_assert_int_eq (l->mark.col, 7);
+  ck_assert_int_eq (l->a->mark.line, 28);
+  ck_assert_int_eq (l->a->mark.col, 19);
+  ck_assert_int_eq (l->b->mark.col, 30);
+  ck_assert_int_eq (lab->links[0]->b->mark.col, 28);
+  ck_assert_int_eq (l->mtu, 0);
+  ck_assert_int_eq (l->a->mtu, 0);
+}
+END_TEST
+
+START_TEST (test_quickstart_file)
+{
+  char *path = data_path ("quickstart.yaml");
+  char *dir = loom_xstrdup (path), *real;
+  struct loom_node *h1, *r1, *h3;
+
+  *strrchr (dir, '/') = '\0';
+  real = realpath (dir, NULL);
+  lab = loom_topology_load (path, &diags);
+  ck_assert_msg (lab != NULL && diags.n == 0, "quickstart.yaml should load cleanly; got:\n%s",
+                 dump ());
+  ck_assert_str_eq (lab->file, path);
+  ck_assert_str_eq (lab->dir, real);
+  ck_assert_str_eq (lab->name, "quickstart");
+  ck_assert (lab->uses_ipv6);
+  h1 = node ("h1");
+  ck_assert (h1->has_position);
+  ck_assert (h1->x == 100 && h1->y == 100);
+  ck_assert_int_eq (h1->ifaces[0]->n_addrs, 2);
+  ck_assert_int_eq (h1->ifaces[0]->addrs[0].family, AF_INET);
+  ck_assert_int_eq (h1->ifaces[0]->addrs[1].family, AF_INET6);
+  ck_assert_str_eq (h1->ifaces[0]->addrs[1].text, "2001:db8:1::10/64");
+  ck_assert_int_eq (h1->n_routes, 2);
+  ck_assert_int_eq (h1->routes[1].family, AF_INET6);
+  ck_assert (node ("sw1")->stp);
+  r1 = node ("r1");
+  ck_assert_int_eq (r1->n_ifaces, 3);
+  ck_assert_str_eq (r1->ifaces[2]->name, "lo");
+  ck_assert_int_eq (iface ("r1", "eth2")->mtu, 1400);
+  h3 = node ("h3");
+  ck_assert_int_eq (h3->ifaces[0]->mtu, 1400);
+  ck_assert_str_eq (h3->routes[0].dev, "eth1");
+  ck_assert_str_eq (h3->routes[0].dst.text, "10.0.1.0/24");
+  ck_assert_str_eq (h3->mark.file, path);
+  free (real);
+  free (dir);
+  free (path);
+}
+END_TEST
+
+START_TEST (test_containerlab_file)
+{
+  char *path = data_path ("srl-like.clab.yml");
+  struct loom_node *leaf1, *client1, *br;
+  size_t i;
+
+  lab = loom_topology_load (path, &diags);
+  ck_assert_msg (lab != NULL && diags.n_errors == 0, "a containerlab lab should load; got:\n%s",
+                 dump ());
+  /* One warning per containerlab key, at its first use (binds and mgmt-ipv4 are written
+   * twice). */
+  ck_assert_msg (diags.n == 5, "expected 5 warnings; got:\n%s", dump ());
+  for (i = 0; i < diags.n; i++)
+    ck_assert_int_eq (diags.items[i].severity, LOOM_DIAG_WARNING);
+  ck_warning_at (7, 1, "'mgmt'");
+  ck_warning_at (21, 7, "'mgmt-ipv4'");
+  ck_warning_at (22, 7, "'binds'");
+  ck_warning_at (34, 7, "'startup-delay'");
+  ck_warning_at (46, 7, "'ports'");
+  ck_assert_str_eq (lab->prefix, "clab");
+
+  leaf1 = node ("leaf1");
+  ck_assert_int_eq (leaf1->kind, LOOM_KIND_CONTAINER);
+  ck_assert_str_eq (leaf1->kind_written, "linux");
+  ck_assert_int_eq (leaf1->kind_mark.line, 13); /* from defaults */
+  ck_assert_str_eq (leaf1->image, "ghcr.io/hellt/network-multitool");
+  ck_assert_int_eq (leaf1->n_exec, 2);
+  ck_assert_str_eq (leaf1->exec[1], "ip addr add 192.168.1.1/30 dev e1-1");
+  ck_assert_str_eq (kv (leaf1->env, leaf1->n_env, "TZ"), "UTC");
+  /* containerlab's graph-pos labels give the canvas position. */
+  ck_assert (leaf1->has_position);
+  ck_assert (leaf1->x == 100 && leaf1->y == 50);
+  ck_assert_str_eq (leaf1->ifaces[0]->name, "e1-1");
+  ck_assert_str_eq (leaf1->ifaces[1]->name, "e1-2");
+
+  client1 = node ("client1");
+  ck_assert_str_eq (client1->image, "alpine:3");
+  ck_assert_str_eq (kv (client1->env, client1->n_env, "TZ"), "Europe/Paris");
+  ck_assert_str_eq (kv (client1->env, client1->n_env, "DEBUG"), "true");
+  ck_assert (!node ("client2")->has_position);
+
+  br = node ("br-clab");
+  ck_assert_int_eq (br->kind, LOOM_KIND_SWITCH);
+  ck_assert_str_eq (br->kind_written, "bridge");
+  ck_assert_ptr_null (br->image);
+  ck_assert_int_eq (br->n_ifaces, 2);
+  ck_assert_int_eq (lab->n_links, 4);
+  free (path);
+}
+END_TEST
+
+START_TEST (test_inheritance)
+{
+  static const char y[] = "name: inh\n"
+                          "topology:\n"
+                          "  defaults:\n"
+                          "    image: base:1\n"
+                          "    exec: [echo defaults]\n"
+                          "    env: {A: d, B: d, C: d, D: d}\n"
+                          "    labels: {team: blue}\n"
+                          "    sysctls: {net.ipv4.ip_forward: 0}\n"
+                          "    vlan-filtering: true\n"
+                          "    interfaces:\n"
+                          "      eth1: {mtu: 1400}\n"
+                          "  kinds:\n"
+                          "    router:\n"
+                          "      image: frr:8\n"
+                          "      env: {B: k, C: k}\n"
+                          "      sysctls:\n"
+                          "        {net.ipv4.ip_forward: 1, net.ipv6.conf.all.forwarding: 1}\n"
+                          "  groups:\n"
+                          "    core:\n"
+                          "      kind: router\n"
+                          "      env: {C: g}\n"
+                          "      exec: [echo group]\n"
+                          "      interfaces:\n"
+                          "        eth1: {mtu: 1450, ipv4: 10.0.0.1/24}\n"
+                          "  nodes:\n"
+                          "    r1:\n"
+                          "      group: core\n"
+                          "      env: {D: n, E: 2}\n"
+                          "      interfaces:\n"
+                          "        eth1: {ipv4: 10.0.9.1/24}\n"
+                          "    r2:\n"
+                          "      group: core\n"
+                          "      image: custom\n"
+                          "    h1: {}\n"
+                          "    sw1: {kind: switch}\n"
+                          "  links:\n"
+                          "    - endpoints: [r1:eth1, sw1:eth1]\n"
+                          "    - endpoints: [r2:eth1, h1:eth1]\n";
+  struct loom_node *r1, *r2, *h1, *sw1;
+
+  ck_loads (y);
+  r1 = node ("r1");
+  /* The kind came from the group, so kinds.router applies. */
+  ck_assert_int_eq (r1->kind, LOOM_KIND_ROUTER);
+  ck_assert_int_eq (r1->kind_mark.line, 20);
+  ck_assert_str_eq (r1->group, "core");
+  ck_assert_str_eq (r1->image, "frr:8");
+  ck_assert_int_eq (r1->n_exec, 1);
+  ck_assert_str_eq (r1->exec[0], "echo group");
+  /* Maps merge key by key, the most specific level winning. */
+  ck_assert_int_eq (r1->n_env, 5);
+  ck_assert_str_eq (kv (r1->env, r1->n_env, "A"), "d");
+  ck_assert_str_eq (kv (r1->env, r1->n_env, "B"), "k");
+  ck_assert_str_eq (kv (r1->env, r1->n_env, "C"), "g");
+  ck_assert_str_eq (kv (r1->env, r1->n_env, "D"), "n");
+  ck_assert_str_eq (kv (r1->env, r1->n_env, "E"), "2");
+  ck_assert_str_eq (kv (r1->labels, r1->n_labels, "team"), "blue");
+  ck_assert_int_eq (r1->n_sysctls, 2);
+  ck_assert_str_eq (kv (r1->sysctls, r1->n_sysctls, "net.ipv4.ip_forward"), "1");
+  /* Interface settings merge field by field: ipv4 from the node, mtu from the group. */
+  ck_assert_int_eq (iface ("r1", "eth1")->n_addrs, 1);
+  ck_assert_str_eq (iface ("r1", "eth1")->addrs[0].text, "10.0.9.1/24");
+  ck_assert_int_eq (iface ("r1", "eth1")->mtu, 1450);
+  /* Bridge-only settings from defaults skip the router. */
+  ck_assert (!r1->vlan_filtering);
+
+  r2 = node ("r2");
+  ck_assert_str_eq (r2->image, "custom");
+  ck_assert_str_eq (iface ("r2", "eth1")->addrs[0].text, "10.0.0.1/24");
+  ck_assert_str_eq (kv (r2->env, r2->n_env, "D"), "d");
+
+  h1 = node ("h1");
+  ck_assert_int_eq (h1->kind, LOOM_KIND_HOST);
+  ck_assert_ptr_null (h1->group);
+  ck_assert_str_eq (h1->image, "base:1");
+  ck_assert_str_eq (h1->exec[0], "echo defaults");
+  ck_assert_str_eq (kv (h1->env, h1->n_env, "B"), "d");
+  ck_assert_str_eq (kv (h1->sysctls, h1->n_sysctls, "net.ipv4.ip_forward"), "0");
+  ck_assert_int_eq (iface ("h1", "eth1")->mtu, 1400);
+  ck_assert_int_eq (iface ("h1", "eth1")->n_addrs, 0);
+
+  sw1 = node ("sw1");
+  ck_assert (sw1->vlan_filtering);
+  ck_assert_int_eq (iface ("sw1", "eth1")->mtu, 1400);
+}
+END_TEST
+
+START_TEST (test_kind_from_defaults)
+{
+  static const char y[] = "name: d\n"
+                          "topology:\n"
+                          "  defaults: {kind: router}\n"
+                          "  kinds:\n"
+                          "    router: {image: frr}\n"
+                          "    bridge: {stp: true}\n"
+                          "  nodes:\n"
+                          "    r1: {}\n"
+                          "    b1: {kind: bridge}\n"
+                          "    h1: {kind: host}\n";
+
+  ck_loads (y);
+  ck_assert_int_eq (node ("r1")->kind, LOOM_KIND_ROUTER);
+  ck_assert_int_eq (node ("r1")->kind_mark.line, 3);
+  ck_assert_str_eq (node ("r1")->image, "frr");
+  ck_assert_int_eq (node ("b1")->kind, LOOM_KIND_SWITCH);
+  ck_assert (node ("b1")->stp);
+  ck_assert_ptr_null (node ("h1")->image);
+}
+END_TEST
+
+START_TEST (test_links_brief)
+{
+  static const char y[] = "name: l\n"
+                          "topology:\n"
+                          "  nodes: {a: {}, b: {}, c: {}}\n"
+                          "  links:\n"
+                          "    - endpoints: [a:eth1, b:eth1]\n"
+                          "      ipv4: [10.0.1.1/24, 10.0.1.2/24]\n"
+                          "      ipv6: [\"2001:db8::1/64\", \"\"]\n"
+                          "      mtu: 9000\n"
+                          "    - endpoints: [a:eth2, c:eth1]\n"
+                          "      ipv4: [~, [10.0.2.2/24, 10.0.3.2/24]]\n"
+                          "      vars: {x: 1}\n"
+                          "      labels: {y: 2}\n";
+  struct loom_iface *a1, *b1, *c1;
+
+  ck_loads (y);
+  ck_warning_at (11, 7, "'vars'");
+  ck_warning_at (12, 7, "'labels'");
+  ck_assert (lab->uses_ipv6);
+  a1 = iface ("a", "eth1");
+  b1 = iface ("b", "eth1");
+  ck_assert_int_eq (a1->n_addrs, 2);
+  ck_assert_str_eq (a1->addrs[0].text, "10.0.1.1/24");
+  ck_assert_str_eq (a1->addrs[1].text, "2001:db8::1/64");
+  ck_assert_int_eq (a1->addrs[1].mark.line, 7);
+  ck_assert_int_eq (b1->n_addrs, 1);
+  ck_assert_str_eq (b1->addrs[0].text, "10.0.1.2/24");
+  ck_assert_int_eq (lab->links[0]->mtu, 9000);
+  ck_assert_int_eq (a1->mtu, 9000);
+  ck_assert_int_eq (b1->mtu, 9000);
+  ck_assert_int_eq (iface ("a", "eth2")->n_addrs, 0);
+  c1 = iface ("c", "eth1");
+  ck_assert_int_eq (c1->n_addrs, 2);
+  ck_assert_str_eq (c1->addrs[1].text, "10.0.3.2/24");
+}
+END_TEST
+
+START_TEST (test_links_extended)
+{
+  static const char y[] = "name: x\n"
+                          "topology:\n"
+                          "  nodes:\n"
+                          "    a:\n"
+                          "      interfaces:\n"
+                          "        eth1: {mtu: 1500}\n"
+                          "    sw: {kind: switch, vlan-filtering: true}\n"
+                          "    b: {}\n"
+                          "  links:\n"
+                          "    - type: veth\n"
+                          "      mtu: 9000\n"
+                          "      endpoints:\n"
+                          "        - node: a\n"
+                          "          interface: eth1\n"
+                          "          mac: \"02:00:00:00:00:0a\"\n"
+                          "          ipv4: [10.0.1.1/24, 10.0.1.9/24]\n"
+                          "          ipv6: \"2001:db8::a/64\"\n"
+                          "        - node: sw\n"
+                          "          interface: p1\n"
+                          "          vlan: 10\n"
+                          "    - endpoints:\n"
+                          "        - {node: b, interface: eth1}\n"
+                          "        - {node: sw, interface: p2, trunk: [10, 20]}\n";
+  struct loom_iface *a1, *p1, *p2;
+
+  ck_loads (y);
+  a1 = iface ("a", "eth1");
+  ck_assert (a1->has_mac);
+  ck_assert_int_eq (a1->mac[0], 0x02);
+  ck_assert_int_eq (a1->mac[5], 0x0a);
+  ck_assert_int_eq (a1->n_addrs, 3);
+  ck_assert_str_eq (a1->addrs[1].text, "10.0.1.9/24");
+  ck_assert_str_eq (a1->addrs[2].text, "2001:db8::a/64");
+  /* The interface's own mtu wins over the link's. */
+  ck_assert_int_eq (a1->mtu, 1500);
+  ck_assert_int_eq (a1->mark.line, 13);
+  ck_assert_int_eq (a1->mark.col, 11);
+  p1 = iface ("sw", "p1");
+  ck_assert_int_eq (p1->mtu, 9000);
+  ck_assert_int_eq (p1->vlan, 10);
+  ck_assert (!p1->has_mac);
+  p2 = iface ("sw", "p2");
+  ck_assert_int_eq (p2->n_trunk, 2);
+  ck_assert_int_eq (p2->trunk[1], 20);
+  ck_assert_int_eq (p2->vlan, 0);
+}
+END_TEST
+
+START_TEST (test_routes_forms)
+{
+  static const char y[] = "name: r\n"
+                          "topology:\n"
+                          "  nodes:\n"
+                          "    h1:\n"
+                          "      routes:\n"
+                          "        - 10.0.2.0/24 via 10.0.1.1\n"
+                          "        - default via 10.0.1.1\n"
+                          "        - 10.0.3.0/24 dev eth1\n"
+                          "        - 10.0.4.0/24 via 10.0.1.1 dev eth1 metric 10\n"
+                          "        - 2001:db8:2::/64 via 2001:db8:1::1\n"
+                          "        - default via fe80::1 dev eth1\n"
+                          "        - 10.9.0.0/16 dev lo\n"
+                          "    h2: {}\n"
+                          "  links:\n"
+                          "    - endpoints: [h1:eth1, h2:eth1]\n";
+  struct loom_node *h1;
+
+  ck_loads (y);
+  h1 = node ("h1");
+  ck_assert_int_eq (h1->n_routes, 7);
+  ck_assert_str_eq (h1->routes[0].dst.text, "10.0.2.0/24");
+  ck_assert_int_eq (h1->routes[1].dst.prefixlen, 0);
+  ck_assert_int_eq (h1->routes[1].family, AF_INET);
+  ck_assert (!h1->routes[2].has_gateway);
+  ck_assert_str_eq (h1->routes[2].dev, "eth1");
+  ck_assert_int_eq (h1->routes[3].metric, 10);
+  ck_assert_int_eq (h1->routes[4].family, AF_INET6);
+  ck_assert_int_eq (h1->routes[5].family, AF_INET6);
+  ck_assert_str_eq (h1->routes[5].text, "default via fe80::1 dev eth1");
+  ck_assert_int_eq (h1->routes[5].mark.line, 11);
+  ck_assert_int_eq (h1->routes[5].mark.col, 11);
+  /* IPv6 only in routes is enough to need IPv6. */
+  ck_assert (lab->uses_ipv6);
+}
+END_TEST
+
+START_TEST (test_position)
+{
+  static const char y[] = "name: p\n"
+                          "topology:\n"
+                          "  nodes:\n"
+                          "    a: {position: {x: 10.5, y: -3}}\n"
+                          "    b:\n"
+                          "      position: {x: 1, y: 2}\n"
+                          "      labels: {graph-posX: 7, graph-posY: 8}\n"
+                          "    c:\n"
+                          "      labels: {graph-posX: left, graph-posY: 8}\n"
+                          "    d: {}\n";
+
+  ck_loads (y);
+  ck_assert (node ("a")->has_position);
+  ck_assert (node ("a")->x == 10.5 && node ("a")->y == -3);
+  ck_assert (node ("b")->x == 1 && node ("b")->y == 2);
+  ck_assert (!node ("c")->has_position);
+  ck_warning_at (9, 16, "graph-posX 'left' is not a number");
+  ck_assert (!node ("d")->has_position);
+}
+END_TEST
+
+START_TEST (test_merge_keys)
+{
+  static const char y[] = "name: m\n"
+                          "topology:\n"
+                          "  kinds:\n"
+                          "    router: &base {image: frr, env: {A: 1}}\n"
+                          "  nodes:\n"
+                          "    r1: {<<: *base, kind: router, image: own}\n"
+                          "    r2:\n"
+                          "      <<: *base\n";
+
+  ck_loads (y);
+  ck_assert_str_eq (node ("r1")->image, "own");
+  ck_assert_str_eq (node ("r2")->image, "frr");
+  ck_assert_str_eq (kv (node ("r2")->env, node ("r2")->n_env, "A"), "1");
+}
+END_TEST
+
+START_TEST (test_prefix)
+{
+  ck_loads ("name: p\nprefix: \"\"\ntopology: {nodes: {a: {}}}\n");
+  ck_assert_str_eq (lab->prefix, "");
+  teardown ();
+  setup ();
+  ck_loads ("name: p\nprefix: lab7\ntopology: {}\n");
+  ck_assert_str_eq (lab->prefix, "lab7");
+  ck_assert_int_eq (lab->n_nodes, 0);
+}
+END_TEST
+
+/* Mistakes: each at its line:col, saying what was expected */
+
+START_TEST (test_unknown_key)
+{
+  static const char y[] = "name: k\n"
+                          "topology:\n"
+                          "  nodes:\n"
+                          "    h1:\n"
+                          "      kinnd: router\n";
+
+  ck_fails (y);
+  ck_error_at (5, 7, "unknown key 'kinnd'");
+  ck_error_at (5, 7, "did you mean 'kind'?");
+  ck_error_at (5, 7, "expected one of: kind, group, image, exec, env, labels, sysctls, routes, "
+                     "vlan-filtering, stp, position, interfaces");
+  ck_assert_int_eq (diags.n_errors, 1);
+}
+END_TEST
+
+START_TEST (test_unknown_keys_elsewhere)
+{
+  static const char y[] = "name: k\n"
+                          "nodes: {}\n"
+                          "topology:\n"
+                          "  node: {}\n"
+                          "  groups:\n"
+                          "    g: {group: x, position: {x: 1, y: 1}}\n"
+                          "  kinds:\n"
+                          "    router: {kind: host}\n"
+                          "    srl: {}\n"
+                          "  links:\n"
+                          "    - endpoints: [a:b, c:d]\n"
+                          "      delay: 10ms\n";
+
+  ck_fails (y);
+  ck_error_at (2, 1,
+               "unknown key 'nodes' in the top level; expected one of: name, prefix, topology");
+  ck_error_at (4, 3, "unknown key 'node' in 'topology' (did you mean 'nodes'?)");
+  ck_error_at (6, 9, "'group' is only allowed in a node");
+  ck_error_at (6, 19, "'position' is only allowed in a node");
+  ck_error_at (8, 14, "'kind' is not allowed in kinds.router");
+  ck_error_at (9, 5, "unknown kind 'srl' in 'kinds'");
+  ck_error_at (12, 7, "unknown key 'delay' in a link; expected one of: endpoints, type, ipv4");
+}
+END_TEST
+
+START_TEST (test_unknown_kind)
+{
+  ck_fails ("name: k\ntopology:\n  nodes:\n    h1: {kind: nokia_srlinux}\n");
+  ck_error_at (4, 16, "unknown kind 'nokia_srlinux'; expected one of: host, router, switch, hub, "
+                      "container, vm, nat");
+}
+END_TEST
+
+START_TEST (test_unknown_node_in_link)
+{
+  static const char y[] = "name: n\n"
+                          "topology:\n"
+                          "  nodes: {h1: {}, h2: {}, sw1: {kind: switch}}\n"
+                          "  links:\n"
+                          "    - endpoints: [\"h1:eth1\", \"sw2:p1\"]\n"
+                          "    - endpoints:\n"
+                          "        - {node: h2, interface: eth1}\n"
+                          "        - {node: r9, interface: eth1}\n";
+
+  ck_fails (y);
+  ck_error_at (5, 30, "node 'sw2' is not defined (nodes: h1, h2, sw1)");
+  ck_error_at (8, 18, "node 'r9' is not defined (nodes: h1, h2, sw1)");
+  ck_assert_int_eq (diags.n_errors, 2);
+}
+END_TEST
+
+START_TEST (test_bad_addresses)
+{
+  static const char y[] = "name: a\n"
+                          "topology:\n"
+                          "  nodes:\n"
+                          "    h1:\n"
+                          "      interfaces:\n"
+                          "        eth1:\n"
+                          "          ipv4: [10.0.1.1, 10.0.1.2/33, 10.0.1.300/24, "
+                          "\"2001:db8::1/64\"]\n"
+                          "          ipv6: [10.0.1.1/24, \"2001:db8::1\", {a: b}]\n"
+                          "    h2: {}\n"
+                          "  links:\n"
+                          "    - endpoints: [h1:eth1, h2:eth1]\n"
+                          "      ipv4: [10.0.0.1/24]\n";
+
+  ck_fails (y);
+  ck_error_at (7, 18, "invalid address '10.0.1.1' in 'ipv4': expected a prefix length after the "
+                      "address, as in 10.0.1.1/24");
+  ck_error_at (7, 28, "expected a prefix length from 0 to 32");
+  ck_error_at (7, 41, "invalid address '10.0.1.300/24' in 'ipv4': expected an IP address");
+  ck_error_at (7, 56, "'2001:db8::1/64' is an IPv6 address; expected an IPv4 address in 'ipv4'");
+  ck_error_at (8, 18, "'10.0.1.1/24' is an IPv4 address; expected an IPv6 address in 'ipv6'");
+  ck_error_at (8, 31, "expected a prefix length after the address, as in 2001:db8::1/64");
+  ck_error_at (8, 46, "expected an address string in 'ipv6', found a mapping");
+  ck_error_at (12, 13, "expected a list of two addresses for 'ipv4', one per endpoint");
+  ck_assert_int_eq (diags.n_errors, 8);
+}
+END_TEST
+
+START_TEST (test_bad_vlans)
+{
+  static const char y[] = "name: v\n"
+                          "topology:\n"
+                          "  nodes:\n"
+                          "    sw1:\n"
+                          "      kind: switch\n"
+                          "      vlan-filtering: true\n"
+                          "      interfaces:\n"
+                          "        p1: {vlan: 0}\n"
+                          "        p2: {vlan: 4095}\n"
+                          "        p3: {trunk: [10, ten, 10]}\n"
+                          "        p4: {trunk: 10}\n"
+                          "    sw2: {kind: switch}\n"
+                          "    h1:\n"
+                          "      interfaces:\n"
+                          "        eth1: {vlan: 10}\n"
+                          "      vlan-filtering: true\n"
+                          "  links:\n"
+                          "    - endpoints: [sw1:p1, sw2:p1]\n"
+                          "    - endpoints: [sw1:p2, h1:eth1]\n"
+                          "    - endpoints: [sw1:p3, sw2:p3]\n"
+                          "    - endpoints:\n"
+                          "        - {node: sw1, interface: p4}\n"
+                          "        - {node: sw2, interface: p4, vlan: 20}\n";
+
+  ck_fails (y);
+  ck_error_at (8, 20, "expected a VLAN id (an integer from 1 to 4094) for 'vlan', found '0'");
+  ck_error_at (9, 20, "expected a VLAN id (an integer from 1 to 4094) for 'vlan', found '4095'");
+  ck_error_at (10, 26, "for 'trunk', found 'ten'");
+  ck_error_at (10, 31, "VLAN 10 is listed twice in 'trunk'");
+  ck_error_at (11, 21, "expected a list of VLAN ids");
+  ck_error_at (15, 22, "'vlan' is only for switch and hub nodes; h1 is a host");
+  ck_error_at (16, 23, "'vlan-filtering' is only for switch and hub nodes; h1 is a host");
+  ck_error_at (23, 44, "'vlan' on sw2:p4 needs 'vlan-filtering: true' on sw2");
+  ck_assert_int_eq (diags.n_errors, 8);
+}
+END_TEST
+
+START_TEST (test_duplicate_keys)
+{
+  static const char y[] = "name: d\n"
+                          "topology:\n"
+                          "  nodes:\n"
+                          "    h1:\n"
+                          "      kind: host\n"
+                          "      env: {A: 1, A: 2}\n"
+                          "      kind: router\n"
+                          "    h2: {}\n"
+                          "    h1: {}\n"
+                          "name: e\n";
+
+  ck_fails (y);
+  ck_error_at (6, 19, "duplicate key 'A' (first at line 6, column 13)");
+  ck_error_at (7, 7, "duplicate key 'kind' (first at line 5, column 7)");
+  ck_error_at (9, 5, "node 'h1' is defined twice (first at line 4)");
+  ck_error_at (10, 1, "duplicate key 'name'");
+  ck_assert_int_eq (diags.n_errors, 4);
+}
+END_TEST
+
+START_TEST (test_wrong_types)
+{
+  static const char y[] = "name: t\n"                            /* 1 */
+                          "topology:\n"                          /* 2 */
+                          "  defaults: [kind]\n"                 /* 3 */
+                          "  nodes:\n"                           /* 4 */
+                          "    h1:\n"                            /* 5 */
+                          "      exec: echo hello\n"             /* 6 */
+                          "      env: [A=1]\n"                   /* 7 */
+                          "      image: {name: x}\n"             /* 8 */
+                          "      routes: default via 10.0.0.1\n" /* 9 */
+                          "      interfaces: [eth1]\n"           /* 10 */
+                          "      stp: maybe\n"                   /* 11 */
+                          "      position: [1, 2]\n"             /* 12 */
+                          "    h2:\n"                            /* 13 */
+                          "      exec:\n"                        /* 14 */
+                          "        - echo a: b\n"                /* 15 */
+                          "      sysctls: {\"../etc\": 1}\n"     /* 16 */
+                          "  links:\n"                           /* 17 */
+                          "    - endpoints: [h1:eth1, h2:eth1]\n" /* 18 */
+                          "      mtu: jumbo\n"                   /* 19 */
+                          "    - endpoints: h1:eth2\n"           /* 20 */
+                          "    - endpoints: [h1:eth3]\n"         /* 21 */
+                          "    - h1:eth4\n";                     /* 22 */
+
+  ck_fails (y);
+  ck_error_at (3, 13, "expected a mapping of node settings for defaults, found a list");
+  ck_error_at (6, 13, "expected a list of strings for 'exec', found 'echo hello'");
+  ck_error_at (7, 12, "expected a mapping of names to values for 'env', found a list");
+  ck_error_at (8, 14, "expected a string for 'image', found a mapping");
+  ck_error_at (9, 15, "expected a list of strings for 'routes'");
+  ck_error_at (10, 19, "expected a mapping of interface names to settings");
+  ck_error_at (11, 12, "expected true or false for 'stp', found 'maybe'");
+  ck_error_at (12, 17, "expected a mapping {x: <number>, y: <number>} for 'position'");
+  ck_error_at (15, 11,
+               "expected a string in 'exec', found a mapping (quote text that contains ': ')");
+  ck_error_at (16, 17, "expected a sysctl name like net.ipv4.ip_forward");
+  ck_error_at (19, 12, "expected an integer from 68 to 65535 for 'mtu', found 'jumbo'");
+  ck_error_at (20, 18, "expected a list of two endpoints for 'endpoints'");
+  ck_error_at (21, 18, "expected exactly two endpoints in a link, found 1");
+  ck_error_at (22, 7, "expected a link: a mapping with 'endpoints'");
+  ck_assert_int_eq (diags.n_errors, 14);
+}
+END_TEST
+
+START_TEST (test_top_level)
+{
+  ck_fails ("- a\n- b\n");
+  ck_error_at (1, 1, "expected a mapping with 'name' and 'topology'");
+  teardown ();
+  setup ();
+  ck_fails ("prefix: x\n");
+  ck_error_at (1, 1, "expected 'name'");
+  ck_error_at (1, 1, "expected 'topology'");
+  teardown ();
+  setup ();
+  ck_fails ("name: .hidden\ntopology: 5\n");
+  ck_error_at (1, 7, "invalid lab name '.hidden': expected 1 to 32 letters");
+  ck_error_at (2, 11, "expected a mapping with 'nodes' and 'links' for 'topology', found '5'");
+  teardown ();
+  setup ();
+  ck_fails ("");
+  ck_assert_int_eq (diags.items[0].line, 0);
+  ck_assert_ptr_nonnull (strstr (diags.items[0].msg, "empty"));
+  teardown ();
+  setup ();
+  ck_fails ("name: a\ntopology: {}\n---\nname: b\n");
+  ck_error_at (3, 1, "expected one YAML document");
+}
+END_TEST
+
+START_TEST (test_yaml_syntax_error)
+{
+  static const char y[] = "name: s\n"
+                          "topology:\n"
+                          "  nodes:\n"
+                          "    h1: {kind: host\n"
+                          "    h2: {}\n";
+  char *s;
+
+  ck_fails (y);
+  ck_assert_int_eq (diags.n, 1);
+  ck_error_at (5, 7, "invalid YAML: did not find expected ',' or '}'");
+  ck_error_at (5, 7, "while parsing a flow mapping at line 4");
+  s = loom_diag_format (&diags.items[0]);
+  ck_assert_ptr_nonnull (strstr (s, "lab.yml:5:7: error: invalid YAML"));
+  free (s);
+  teardown ();
+  setup ();
+  ck_fails ("name: s\n\ttopology: {}\n");
+  ck_assert_int_eq (diags.n, 1);
+  ck_error_at (2, 1, "tab");
+}
+END_TEST
+
+START_TEST (test_file_unreadable)
+{
+  char *s;
+
+  lab = loom_topology_load ("/nonexistent/lab.yml", &diags);
+  ck_assert_ptr_null (lab);
+  ck_assert_int_eq (diags.n, 1);
+  ck_assert_int_eq (diags.items[0].line, 0);
+  s = loom_diag_format (&diags.items[0]);
+  ck_assert_str_eq (s, "/nonexistent/lab.yml: error: cannot read the lab file: No such file or "
+                       "directory");
+  free (s);
+}
+END_TEST
+
+START_TEST (test_broken_file_all_reported)
+{
+  char *path = data_path ("broken.yaml");
+  char *s;
+
+  lab = loom_topology_load (path, &diags);
+  ck_assert_ptr_null (lab);
+  ck_assert_msg (diags.n_errors == 5, "expected 5 errors; got:\n%s", dump ());
+  ck_error_at (7, 7, "unknown key 'kinnd'");
+  ck_error_at (9, 22, "invalid address '10.0.1.10'");
+  ck_error_at (12, 41, "expected an integer from 68 to 65535 for 'mtu', found '9'");
+  ck_error_at (14, 13, "unknown kind 'swich'");
+  ck_error_at (17, 30, "node 'sw2' is not defined");
+  /* In file order, each naming the file as given. */
+  ck_assert_int_eq (diags.items[0].line, 7);
+  ck_assert_int_eq (diags.items[4].line, 17);
+  s = loom_diag_format (&diags.items[4]);
+  ck_assert_str_eq (s + strlen (path), ":17:30: error: node 'sw2' is not defined (nodes: h1, "
+                                       "h2, sw1)");
+  free (s);
+  free (path);
+}
+END_TEST
+
+START_TEST (test_link_errors)
+{
+  static const char y[] = "name: l\n"
+                          "topology:\n"
+                          "  nodes: {a: {}, b: {}, sw: {kind: hub}}\n"
+                          "  links:\n"
+                          "    - endpoints: [a:eth1, b:eth1]\n"
+                          "    - endpoints: [a:eth2, b:eth1]\n"
+                          "    - endpoints: [a:eth3, a:eth3]\n"
+                          "    - endpoints: [a-eth4, b:eth4]\n"
+                          "    - endpoints: [a:eth5, host:eth5]\n"
+                          "    - endpoints: [a:eth6, mgmt-net:a6]\n"
+                          "    - endpoints: [a:eth7, macvlan:enp0s3]\n"
+                          "    - endpoints: [a:ethernet-1/1, b:averyveryverylongname]\n"
+                          "    - endpoints: [a:lo, sw:br0]\n"
+                          "    - type: macvlan\n"
+                          "      endpoints: [{node: a, interface: eth9}]\n"
+                          "    - type: vxlan\n"
+                          "    - endpoints: [a:a, b:b]\n"
+                          "    - endpoints: [a:eth1, b:eth9]\n";
+
+  ck_fails (y);
+  ck_error_at (6, 27, "interface b:eth1 is already on the link at line 5");
+  ck_error_at (7, 27, "a link cannot connect a:eth3 to itself");
+  ck_error_at (8, 19, "expected an endpoint 'node:interface' (as in \"h1:eth1\"), found 'a-eth4'");
+  ck_error_at (9, 27, "endpoint 'host:eth5': links to the host are not supported");
+  ck_error_at (10, 27, "endpoint 'mgmt-net:a6': links to the management network are not "
+                       "supported");
+  ck_error_at (11, 27, "endpoint 'macvlan:enp0s3'");
+  ck_error_at (12, 19, "invalid interface name 'ethernet-1/1'");
+  ck_error_at (12, 35, "invalid interface name 'averyveryverylongname'");
+  ck_error_at (13, 19, "'lo' is the loopback and cannot be on a link");
+  ck_error_at (13, 25, "the name 'br0' is reserved on a hub");
+  ck_error_at (14, 13, "link type 'macvlan' is not supported (supported: veth)");
+  ck_error_at (16, 13, "link type 'vxlan' is not supported (supported: veth)");
+  ck_error_at (18, 19, "interface a:eth1 is already on the link at line 5");
+  ck_assert_msg (diags.n_errors == 13, "expected 13 errors; got:\n%s", dump ());
+}
+END_TEST
+
+START_TEST (test_bridge_rules)
+{
+  static const char y[] = "name: b\n"
+                          "topology:\n"
+                          "  kinds:\n"
+                          "    switch: {routes: [default via 10.0.0.1]}\n"
+                          "    host: {stp: true}\n"
+                          "  nodes:\n"
+                          "    sw:\n"
+                          "      kind: switch\n"
+                          "      routes: [default via 10.0.0.1]\n"
+                          "      interfaces:\n"
+                          "        p1: {ipv4: 10.0.0.2/24}\n"
+                          "        lo: {ipv4: 10.0.0.3}\n"
+                          "    h1: {stp: false}\n"
+                          "  links:\n"
+                          "    - endpoints: [sw:p1, h1:eth1]\n"
+                          "      ipv4: [10.0.0.9/24, 10.0.0.1/24]\n";
+
+  ck_fails (y);
+  ck_error_at (4, 22, "'routes' is not allowed on a switch or hub");
+  ck_error_at (4, 22, "this is kinds.switch");
+  ck_error_at (5, 17, "'stp' is only for switch and hub nodes; this is kinds.host");
+  ck_error_at (9, 15, "'routes' is not allowed on a switch or hub: its ports are bridged and it "
+                      "has no addresses of its own; sw is a switch");
+  ck_error_at (11, 20, "'ipv4' of sw:p1 is also set in the link at line 16, column 14");
+  ck_error_at (12, 9, "'lo' can only be configured on host and router nodes; sw is a switch");
+  ck_error_at (13, 15, "'stp' is only for switch and hub nodes; h1 is a host");
+  ck_error_at (16, 14, "'ipv4' is not allowed on a switch or hub");
+  ck_assert_msg (diags.n_errors == 7, "expected 7 errors; got:\n%s", dump ());
+}
+END_TEST
+
+START_TEST (test_interface_rules)
+{
+  static const char y[] = "name: i\n"
+                          "topology:\n"
+                          "  defaults:\n"
+                          "    interfaces:\n"
+                          "      eth7: {mtu: 1400}\n"
+                          "  nodes:\n"
+                          "    h1:\n"
+                          "      interfaces:\n"
+                          "        eth1: {mtu: 1400}\n"
+                          "        eth2: {mtu: 1400}\n"
+                          "        lo: {mac: \"02:00:00:00:00:01\", ipv6: \"2001:db8::1\"}\n"
+                          "        ethernet-1/1: {}\n"
+                          "        eth3: {speed: 10}\n"
+                          "      routes:\n"
+                          "        - 10.0.0.0/8 dev eth9\n"
+                          "        - 10.1.0.0/16 via 10.0.0.1 dev eth1\n"
+                          "    h2: {}\n"
+                          "  links:\n"
+                          "    - endpoints: [h1:eth1, h2:eth1]\n"
+                          "    - endpoints: [h1:eth3, h2:eth3]\n";
+
+  ck_fails (y);
+  ck_error_at (10, 9, "interface 'eth2' of node 'h1' is on no link; only 'lo' can be configured "
+                      "without a link");
+  ck_error_at (11, 19, "'mac' is not allowed on 'lo'");
+  ck_error_at (12, 9, "invalid interface name 'ethernet-1/1'");
+  ck_error_at (13, 16, "unknown key 'speed' in nodes.h1.interfaces.eth3; expected one of: ipv4, "
+                       "ipv6, mac, mtu, vlan, trunk");
+  ck_error_at (15, 11, "route '10.0.0.0/8 dev eth9': h1 has no interface 'eth9' (interfaces: "
+                       "eth1, eth3, lo)");
+  ck_assert_msg (diags.n_errors == 5, "expected 5 errors; got:\n%s", dump ());
+}
+END_TEST
+
+START_TEST (test_route_errors)
+{
+  static const char y[] = "name: r\n"
+                          "topology:\n"
+                          "  nodes:\n"
+                          "    h1:\n"
+                          "      routes:\n"
+                          "        - 10.0.2.0/24 via 2001:db8::1\n"
+                          "        - default via fe80::1\n"
+                          "        - 10.0.2.1/24 via 10.0.0.1\n"
+                          "        - 10.0.2.0/24 gateway 10.0.0.1\n"
+                          "        - 10.0.2.0/24\n"
+                          "        - to 10.0.2.0/24 via 10.0.0.1\n";
+
+  ck_fails (y);
+  ck_error_at (6, 11, "invalid route '10.0.2.0/24 via 2001:db8::1': expected an IPv4 gateway for "
+                      "an IPv4 destination");
+  ck_error_at (7, 11, "a link-local gateway (fe80::/10) needs 'dev <interface>'");
+  ck_error_at (8, 11, "the bits after the prefix length must be zero");
+  ck_error_at (9, 11, "expected 'via <gateway>', 'dev <interface>' or 'metric <number>'");
+  ck_error_at (10, 11, "expected 'via <gateway>' or 'dev <interface>' after the destination");
+  ck_error_at (11, 11, "expected a destination like 10.0.2.0/24");
+  ck_assert_int_eq (diags.n_errors, 6);
+}
+END_TEST
+
+START_TEST (test_names_in_file)
+{
+  static const char y[] = "name: n\n"
+                          "prefix: \"a b\"\n"
+                          "topology:\n"
+                          "  nodes:\n"
+                          "    -h1: {}\n"
+                          "    h2: {group: nogroup}\n"
+                          "    averyveryverylongnodenamethatistoolong: {}\n"
+                          "  links:\n"
+                          "    - endpoints: [-h1:eth1, h2:eth1]\n";
+
+  ck_fails (y);
+  ck_error_at (2, 9, "invalid prefix 'a b'");
+  ck_error_at (5, 5, "invalid node name '-h1': expected 1 to 32 letters, digits, '_', '.' or '-', "
+                     "not starting with '-' or '.'");
+  ck_error_at (6, 17, "group 'nogroup' is not defined (there is no 'groups' section)");
+  ck_error_at (7, 5, "invalid node name 'averyveryverylongnodenamethatistoolong'");
+  /* The link to the badly named node is not reported a second time. */
+  ck_assert_msg (diags.n_errors == 4, "expected 4 errors; got:\n%s", dump ());
+}
+END_TEST
+
+START_TEST (test_containerlab_warnings_once)
+{
+  static const char y[] = "name: w\n"
+                          "mgmt: {network: x}\n"
+                          "settings: {}\n"
+                          "topology:\n"
+                          "  defaults: {binds: [a:b]}\n"
+                          "  nodes:\n"
+                          "    a:\n"
+                          "      binds: [c:d]\n"
+                          "      cmd: sleep 1\n"
+                          "      mgmt-ipv4: 10.0.0.1\n"
+                          "      startup-config: a.cfg\n"
+                          "    b:\n"
+                          "      cmd: sleep 2\n"
+                          "      healthcheck: {test: [x]}\n";
+
+  ck_loads (y);
+  ck_assert_msg (diags.n == 7, "expected 7 warnings; got:\n%s", dump ());
+  ck_warning_at (2, 1, "'mgmt' is a containerlab setting netloom does not implement yet; ignored");
+  ck_warning_at (3, 1, "'settings'");
+  ck_warning_at (5, 14, "'binds'");
+  ck_warning_at (9, 7, "'cmd'");
+  ck_warning_at (10, 7, "'mgmt-ipv4'");
+  ck_warning_at (11, 7, "'startup-config'");
+  ck_warning_at (14, 7, "'healthcheck'");
+}
+END_TEST
+
+START_TEST (test_many_errors_all_reported)
+{
+  static const char y[] = "name: many\n"
+                          "topology:\n"
+                          "  nodes:\n"
+                          "    h1: {kind: hots}\n"
+                          "    h2: {imgae: x}\n"
+                          "    h3: {interfaces: {eth1: {mtu: 1}}}\n"
+                          "    h4: {routes: [nonsense]}\n"
+                          "    h5: {env: 5}\n"
+                          "  links:\n"
+                          "    - endpoints: [h3:eth1, h6:eth1]\n"
+                          "    - endpoints: [h4:eth1, h5:eth1]\n"
+                          "      mtu: 10\n";
+
+  ck_fails (y);
+  ck_error_at (4, 16, "unknown kind 'hots'");
+  ck_error_at (5, 10, "unknown key 'imgae' in nodes.h2 (did you mean 'image'?)");
+  ck_error_at (6, 35, "expected an integer from 68 to 65535");
+  ck_error_at (7, 19, "invalid route 'nonsense'");
+  ck_error_at (8, 15, "expected a mapping of names to values for 'env', found '5'");
+  ck_error_at (10, 28, "node 'h6' is not defined");
+  ck_error_at (12, 12, "expected an integer from 68 to 65535 for 'mtu', found '10'");
+  ck_assert_msg (diags.n_errors == 7, "expected 7 errors; got:\n%s", dump ());
+}
+END_TEST
+
+/* Never crash, whatever the input: every prefix of a real lab, mutations of it, and
+ * random bytes. Either a lab comes back, or errors do. */
+
+static unsigned long rng = 12345;
+
+static unsigned
+next_rand (void)
+{
+  rng = rng * 6364136223846793005ul + 1442695040888963407ul;
+  return (unsigned) (rng >> 33);
+}
+
+static void
+load_any (const char *data, size_t len)
+{
+  struct loom_diags d = { 0 };
+  struct loom_lab *l = loom_topology_load_buffer ("fuzz.yml", data, len, &d);
+
+  ck_assert_msg ((l != NULL) == (d.n_errors == 0), "a lab must come back exactly when there is "
+                                                   "no error");
+  loom_lab_free (l);
+  loom_diags_clear (&d);
+}
+
+START_TEST (test_garbage)
+{
+  static const char pool[] = ":-[]{},&*!|>'\"\n #\t01a.?<";
+  const char *files[] = { "quickstart.yaml", "srl-like.clab.yml" };
+  size_t f, i, j;
+
+  for (f = 0; f < 2; f++)
+    {
+      char *path = data_path (files[f]);
+      char *data = NULL, *copy;
+      size_t len = 0;
+      loom_error_t err = NULL;
+
+      ck_assert_int_eq (loom_read_file (path, &data, &len, &err), 0);
+      for (i = 0; i <= len; i++)
+        load_any (data, i);
+      copy = loom_xmalloc (len);
+      for (i = 0; i < 400; i++)
+        {
+          memcpy (copy, data, len);
+          for (j = 0; j < 1 + next_rand () % 4; j++)
+            copy[next_rand () % len]
+                = next_rand () % 3 ? pool[next_rand () % (sizeof (pool) - 1)] : (char) next_rand ();
+          load_any (copy, len);
+        }
+      free (copy);
+      free (data);
+      free (path);
+    }
+  for (i = 0; i < 300; i++)
+    {
+      char buf[256];
+      size_t n = next_rand () % sizeof (buf);
+      for (j = 0; j < n; j++)
+        buf[j] = i % 2 ? (char) next_rand () : pool[next_rand () % (sizeof (pool) - 1)];
+      load_any (buf, n);
+    }
+}
+END_TEST
+
+static Suite *
+parser_suite (void)
+{
+  Suite *s = suite_create ("parser");
+  TCase *tc = tcase_create ("model");
+
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_kinds);
+  tcase_add_test (tc, test_names);
+  tcase_add_test (tc, test_addr_parse);
+  tcase_add_test (tc, test_route_parse);
+  tcase_add_test (tc, test_mac_parse);
+  tcase_add_test (tc, test_diag_format);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("load");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_quickstart_model);
+  tcase_add_test (tc, test_quickstart_file);
+  tcase_add_test (tc, test_containerlab_file);
+  tcase_add_test (tc, test_inheritance);
+  tcase_add_test (tc, test_kind_from_defaults);
+  tcase_add_test (tc, test_links_brief);
+  tcase_add_test (tc, test_links_extended);
+  tcase_add_test (tc, test_routes_forms);
+  tcase_add_test (tc, test_position);
+  tcase_add_test (tc, test_merge_keys);
+  tcase_add_test (tc, test_prefix);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("errors");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_unknown_key);
+  tcase_add_test (tc, test_unknown_keys_elsewhere);
+  tcase_add_test (tc, test_unknown_kind);
+  tcase_add_test (tc, test_unknown_node_in_link);
+  tcase_add_test (tc, test_bad_addresses);
+  tcase_add_test (tc, test_bad_vlans);
+  tcase_add_test (tc, test_duplicate_keys);
+  tcase_add_test (tc, test_wrong_types);
+  tcase_add_test (tc, test_top_level);
+  tcase_add_test (tc, test_yaml_syntax_error);
+  tcase_add_test (tc, test_file_unreadable);
+  tcase_add_test (tc, test_broken_file_all_reported);
+  tcase_add_test (tc, test_link_errors);
+  tcase_add_test (tc, test_bridge_rules);
+  tcase_add_test (tc, test_interface_rules);
+  tcase_add_test (tc, test_route_errors);
+  tcase_add_test (tc, test_names_in_file);
+  tcase_add_test (tc, test_containerlab_warnings_once);
+  tcase_add_test (tc, test_many_errors_all_reported);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("robustness");
+  tcase_set_timeout (tc, 300);
+  tcase_add_test (tc, test_garbage);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (parser_suite ());
+  int failed;
+
+  srunner_run_all (sr, CK_NORMAL);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
