@@ -180,6 +180,24 @@ phase_netns (void *ctx, size_t i, struct loom_worker *w, loom_error_t *err)
   struct loom_node_rt *rt = &d->rt[i];
   int r = -1;
 
+  /* Claim the name first, journal it as ours only once the claim holds: a name that
+   * exists already is someone else's and must survive our rollback. */
+  if (loom_journal_add (&d->journal, "claim", rt->netns, err) < 0)
+    return -1;
+  if (loom_fault_check ("claim namespace name", err) < 0)
+    return loom_error_wrap (err, "node %s", rt->node->name);
+  if (loom_netns_claim (rt->netns, err) < 0)
+    {
+      if (*err && (*err)->status == EEXIST)
+        {
+          loom_error_release (err);
+          return loom_error_make (err, 0,
+                                  "node %s: namespace %s already exists and belongs to "
+                                  "something else (another lab, or `ip netns add`)",
+                                  rt->node->name, rt->netns);
+        }
+      return loom_error_wrap (err, "node %s", rt->node->name);
+    }
   if (loom_journal_add (&d->journal, "netns", rt->netns, err) < 0)
     return -1;
   if (loom_fault_check ("create namespace", err) < 0)

@@ -51,6 +51,7 @@ loom_journal_add (struct loom_journal *j, const char *type, const char *arg, loo
 struct undo_ns
 {
   char **names;
+  bool *claim_only;   /* only claimed: the name may never have become ours */
   loom_error_t *errs; /* per name: undo keeps going past a failure */
 };
 
@@ -58,8 +59,20 @@ static int
 undo_ns_task (void *ctx, size_t i, struct loom_worker *w, loom_error_t *err)
 {
   struct undo_ns *u = ctx;
-  loom_netns_remove (u->names[i], &u->errs[i]);
+  loom_netns_remove (u->names[i], u->claim_only[i], &u->errs[i]);
   return 0;
+}
+
+/* True when a line "netns <name>" follows index i (the claim succeeded). */
+static bool
+claim_confirmed (char **lines, size_t n, size_t i)
+{
+  const char *name = lines[i] + 6;
+  size_t k;
+  for (k = i + 1; k < n; k++)
+    if (strncmp (lines[k], "netns ", 6) == 0 && strcmp (lines[k] + 6, name) == 0)
+      return true;
+  return false;
 }
 
 int
@@ -90,8 +103,14 @@ loom_journal_undo (const char *path, int workers, loom_error_t *err)
    * far cheaper than deleting links one by one. Then files and directories, newest
    * first, so a directory is empty by the time its turn comes. */
   for (i = n; i-- > 0;)
-    if (strncmp (lines[i], "netns ", 6) == 0)
-      LOOM_PUSH (u.names, n_ns, lines[i] + 6);
+    if (strncmp (lines[i], "netns ", 6) == 0
+        || (strncmp (lines[i], "claim ", 6) == 0 && !claim_confirmed (lines, n, i)))
+      {
+        bool only = lines[i][0] == 'c';
+        size_t before = n_ns;
+        LOOM_PUSH (u.names, n_ns, lines[i] + 6);
+        LOOM_PUSH (u.claim_only, before, only);
+      }
   u.errs = loom_xcalloc (n_ns + 1, sizeof *u.errs);
   if (loom_parallel (n_ns, workers, undo_ns_task, &u, &e) < 0)
     loom_error_move (&first, &e);
@@ -119,6 +138,7 @@ loom_journal_undo (const char *path, int workers, loom_error_t *err)
         }
     }
   free (u.names);
+  free (u.claim_only);
   free (lines);
   if (first)
     {

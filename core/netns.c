@@ -54,6 +54,20 @@ loom_netns_rundir_prepare (loom_error_t *err)
 }
 
 int
+loom_netns_claim (const char *name, loom_error_t *err)
+{
+  char path[512];
+  int fd;
+
+  snprintf (path, sizeof path, LOOM_NETNS_DIR "/%s", name);
+  fd = open (path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+  if (fd < 0)
+    return loom_error_make (err, errno, "create %s", path);
+  close (fd);
+  return 0;
+}
+
+int
 loom_netns_create (const char *name, loom_error_t *err)
 {
   char path[512];
@@ -61,11 +75,6 @@ loom_netns_create (const char *name, loom_error_t *err)
 
   loom_netns_host_fd ();
   snprintf (path, sizeof path, LOOM_NETNS_DIR "/%s", name);
-  fd = open (path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-  if (fd < 0)
-    return loom_error_make (err, errno, "create %s", path);
-  close (fd);
-
   if (unshare (CLONE_NEWNET) < 0)
     {
       int e = errno;
@@ -116,7 +125,7 @@ loom_netns_exists (const char *name)
 }
 
 int
-loom_netns_remove (const char *name, loom_error_t *err)
+loom_netns_remove (const char *name, bool placeholder_only, loom_error_t *err)
 {
   char path[512];
   struct statfs sfs;
@@ -125,9 +134,11 @@ loom_netns_remove (const char *name, loom_error_t *err)
   snprintf (path, sizeof path, LOOM_NETNS_DIR "/%s", name);
   if (statfs (path, &sfs) < 0)
     return errno == ENOENT ? 0 : loom_error_make (err, errno, "statfs %s", path);
+  if (sfs.f_type == NSFS_MAGIC && placeholder_only)
+    return 0;
   if (sfs.f_type == NSFS_MAGIC && umount2 (path, MNT_DETACH) < 0 && errno != EINVAL)
     return loom_error_make (err, errno, "unmount %s", path);
-  /* What is left must be the empty placeholder file create made. */
+  /* What is left must be the empty placeholder file claim made. */
   if (stat (path, &st) == 0 && S_ISREG (st.st_mode) && st.st_size == 0 && unlink (path) < 0
       && errno != ENOENT)
     return loom_error_make (err, errno, "unlink %s", path);

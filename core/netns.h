@@ -15,11 +15,17 @@
 int loom_netns_rundir_prepare (loom_error_t *err);
 
 /**
- * loom_netns_create() - create a named network namespace.
+ * loom_netns_claim() - take a namespace name: create the empty /run/netns/<name>
+ * placeholder with O_EXCL. Fails with EEXIST when the name belongs to something else.
+ */
+int loom_netns_claim (const char *name, loom_error_t *err);
+
+/**
+ * loom_netns_create() - create the network namespace for a claimed name.
  *
  * Leaves the calling thread inside the new namespace (so it can be configured right
- * away) and returns an fd for it (owned by the caller). Fails with EEXIST if the name
- * is taken: never reuses a namespace it did not create.
+ * away) and returns an fd for it (owned by the caller). Removes the placeholder again
+ * when it fails.
  */
 int loom_netns_create (const char *name, loom_error_t *err);
 
@@ -30,8 +36,9 @@ int loom_netns_open (const char *name, loom_error_t *err);
 int loom_netns_enter (int nsfd, loom_error_t *err);
 
 /* Unmounts and unlinks /run/netns/<name>. Missing is fine; a file there that is not a
- * namespace mount is left alone unless it is the empty placeholder create makes. */
-int loom_netns_remove (const char *name, loom_error_t *err);
+ * namespace mount is left alone unless it is the empty placeholder claim makes. With
+ * placeholder_only, a mounted namespace is left alone too (the name was never ours). */
+int loom_netns_remove (const char *name, bool placeholder_only, loom_error_t *err);
 
 /* True when /run/netns/<name> is a mounted namespace. */
 bool loom_netns_exists (const char *name);

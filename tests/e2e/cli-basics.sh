@@ -143,4 +143,36 @@ assert "list shows no lab" test "$(grep -c -v '^NAME' "$OUT")" -eq 0
 run "$NETLOOM" destroy "$LAB"
 assert "destroying it again exits 1 (no such lab)" rc_is 1
 
+# --- the lab directory ./netloom-<lab>/ ----------------------------------------------
+# docs/cli.md: "a deployed lab has a lab directory next to its lab file, ./netloom-<lab>/
+# (topology-data.json, logs/); destroy --cleanup removes it".
+assert "destroy without --cleanup keeps ./netloom-$LAB/topology-data.json" \
+  test -f "$T/netloom-$LAB/topology-data.json"
+run "$NETLOOM" -q deploy "$FILE"
+assert "deploy again" rc_is 0
+echo "my notes" >"$T/netloom-$LAB/notes.txt"
+run "$NETLOOM" destroy "$LAB"
+assert "destroy by name exits 0" rc_is 0
+assert "destroy never removes a user's own file in ./netloom-$LAB/" test -f "$T/netloom-$LAB/notes.txt"
+run "$NETLOOM" -q deploy "$FILE"
+assert "deploy once more" rc_is 0
+run "$NETLOOM" destroy --cleanup "$LAB"
+assert "destroy --cleanup exits 0" rc_is 0
+assert "destroy --cleanup removes ./netloom-$LAB/" test ! -e "$T/netloom-$LAB"
+assert "destroy --cleanup leaves the lab file alone" test -f "$FILE"
+
+# --- destroy --all -------------------------------------------------------------------
+lab_from_quickstart "${LAB}b" "$T/${LAB}b.yaml"
+run "$NETLOOM" -q deploy "$FILE"
+assert "deploy a first lab for destroy --all" rc_is 0
+run "$NETLOOM" -q deploy "$T/${LAB}b.yaml"
+assert "deploy a second lab for destroy --all" rc_is 0
+run "$NETLOOM" destroy --all
+assert "destroy --all exits 0" rc_is 0
+assert "destroy --all destroyed both labs" \
+  sh -c 'grep -q "destroyed lab .$0." "$2" && grep -q "destroyed lab .$1." "$2"' "$LAB" "${LAB}b" "$OUT"
+assert "after destroy --all no namespace with the prefix remains" no_netns_of "$PFX"
+run "$NETLOOM" destroy --all
+assert "destroy --all with nothing deployed exits 0" rc_is 0
+
 finish

@@ -36,7 +36,7 @@ run "$NETLOOM" validate "$BIGFILE"
 assert "the generated $HOSTS-host lab is valid" rc_is 0
 
 JOURNAL="$NETLOOM_RUN_DIR/$BIG/journal"
-bg "$NETLOOM" -q deploy "$BIGFILE" >"$T/deploy.out" 2>&1
+spawn_bg "$NETLOOM" -q deploy "$BIGFILE" >"$T/deploy.out" 2>&1
 DEPLOY=$BG
 # Wait for the deploy's progress: at least 40 journal lines, at most 30 s.
 lines=0

@@ -360,6 +360,39 @@ START_TEST (test_kill9_at_every_step_then_destroy)
 }
 END_TEST
 
+static int
+run_ip (const char *a1, const char *a2, const char *a3)
+{
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      execlp ("ip", "ip", a1, a2, a3, (char *) NULL);
+      _exit (127);
+    }
+  return loom_wait_status (pid);
+}
+
+START_TEST (test_foreign_namespace_is_never_touched)
+{
+  struct loom_lab *lab = tl_load ("clash", quickstart);
+  loom_autofree char *foreign = loom_xasprintf ("%s-clash-h2", tl_prefix);
+  loom_error_t err = NULL;
+  char what[512];
+
+  /* Somebody else owns the name one of our nodes would get. */
+  ck_assert_int_eq (run_ip ("netns", "add", foreign), 0);
+  ck_assert_int_lt (loom_lab_deploy (lab, NULL, &err), 0);
+  ck_assert_msg (strstr (err->msg, "already exists"), "got: %s", err->msg);
+  loom_error_release (&err);
+  /* Rolled back, and the foreign namespace is still there. */
+  ck_assert (loom_netns_exists (foreign));
+  ck_assert_int_eq (run_ip ("netns", "del", foreign), 0);
+  ck_assert_int_eq (tl_count_leftovers ("clash", what, sizeof what), 0);
+  tl_assert_clean ("clash");
+  loom_lab_free (lab);
+}
+END_TEST
+
 static Suite *
 deploy_suite (void)
 {
@@ -374,6 +407,7 @@ deploy_suite (void)
   tcase_add_test (tc, test_mtu_and_mac_as_written);
   tcase_add_test (tc, test_ipv6_across_router);
   tcase_add_test (tc, test_two_labs_side_by_side);
+  tcase_add_test (tc, test_foreign_namespace_is_never_touched);
   tcase_add_test (tc, test_rollback_at_every_step);
   tcase_add_test (tc, test_kill9_at_every_step_then_destroy);
   suite_add_tcase (s, tc);
