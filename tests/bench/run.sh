@@ -73,7 +73,10 @@ sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
 put() { echo "$1 $2" >>"$RES"; }
 get() { awk -v k="$1" '$1 == k { v = $2 } END { print (v == "" ? "-" : v) }' "$RES"; }
 log() { echo "bench: $*" >&2; echo "$*" >>"$LOG"; }
-memavail() { awk '$1 == "MemAvailable:" { print $2 }' /proc/meminfo; }
+# Kernel memory that network namespaces, devices and routes take: slab + per-CPU (kB).
+# (MemAvailable moves with the page cache and with the frees of the previous run.)
+kmem() { awk '$1 == "Slab:" || $1 == "Percpu:" { s += $2 } END { print s }' /proc/meminfo; }
+unreclaim() { awk '$1 == "SUnreclaim:" { print $2 }' /proc/meminfo; }
 netns_slab() { awk '$1 == "net_namespace" { print $2 }' /proc/slabinfo 2>/dev/null || echo 0; }
 our_netns() { ip netns list 2>/dev/null | awk -v p="^$PFX-" '$1 ~ p { print $1 }'; }
 
@@ -94,6 +97,14 @@ settle() {
     fi
     prev=$cur
     sleep 0.25; i=$((i + 1))
+  done
+  # then until unreclaimable slab stops shrinking (RCU frees), so the next kmem is clean
+  prev=$(unreclaim) i=0
+  while [ $i -lt 40 ]; do
+    sleep 0.5
+    cur=$(unreclaim)
+    [ $((prev - cur)) -lt 1024 ] && break
+    prev=$cur i=$((i + 1))
   done
 }
 
@@ -156,7 +167,7 @@ nl_run() {
   local kind=$1 n=$2 lab=$1$2 file m0 m1 t0 t1 rc
   file="$TMP/$lab.yaml"
   sh "$here/gen-lab.sh" "$kind" "$n" "$lab" "$PFX" >"$file" || return 1
-  m0=$(memavail)
+  m0=$(kmem)
   t0=$(now)
   if [ -n "$GNUTIME" ]; then
     $GNUTIME -f %M -o "$TMP/rss" "$NL" -q deploy "$file" >>"$LOG" 2>&1
@@ -173,9 +184,9 @@ nl_run() {
     settle
     return 1
   fi
-  m1=$(memavail)
+  m1=$(kmem)
   put "nl.$kind.$n.deploy" "$(sub "$t1" "$t0")"
-  put "nl.$kind.$n.memkernel" "$((m0 - m1))"
+  put "nl.$kind.$n.memkernel" "$((m1 - m0))"
   [ -n "$GNUTIME" ] && put "nl.$kind.$n.rss" "$(tail -1 "$TMP/rss")"
   if [ "$kind" = chain ] && [ "$n" -le 100 ]; then
     # rN answers with its own default TTL: raise it so the reply survives N-2 hops.
@@ -210,7 +221,8 @@ ipv6_off() {  # ipv6_off NS [SYSCTL=V...]: like netloom, no IPv6 where the lab h
   local ns=$1
   shift
   ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-    net.ipv6.conf.default.disable_ipv6=1 "$@" >/dev/null
+    net.ipv6.conf.default.disable_ipv6=1 "$@" >/dev/null &&
+    ip -n "$ns" link set lo up   # netloom brings lo up in every node too
 }
 
 ip_star_up() {
@@ -262,19 +274,19 @@ ip_chain_down() {
 
 ip_run() {
   local kind=$1 n=$2 m0 m1 t0 t1 rc b ns
-  m0=$(memavail)
+  m0=$(kmem)
   t0=$(now)
   "ip_${kind}_up" "$n" >>"$LOG" 2>&1
   rc=$?
   t1=$(now)
-  m1=$(memavail)
+  m1=$(kmem)
   if [ $rc != 0 ]; then
     log "ip-loop $kind $n failed; see $LOG"
     tail -5 "$LOG" >&2
     put "ip.$kind.$n.deploy" FAIL
   else
     put "ip.$kind.$n.deploy" "$(sub "$t1" "$t0")"
-    put "ip.$kind.$n.memkernel" "$((m0 - m1))"
+    put "ip.$kind.$n.memkernel" "$((m1 - m0))"
   fi
   if [ $rc = 0 ] && [ "$kind" = chain ] && [ "$n" -le 100 ]; then
     b="$PFX-ipchain$n"
@@ -456,7 +468,7 @@ report() {
           "`netloom destroy NAME` (wall clock of the command). *ip loop* (baseline A) builds " \
           "the same namespaces, veths, bridge, addresses and routes with a shell loop of " \
           "`ip netns add` / `ip link add ... netns ... type veth peer ... netns ...` / " \
-          "`ip -n NS ...` commands (with IPv6 turned off per namespace, as netloom does) and " \
+          "`ip -n NS ...` commands (with IPv6 turned off and lo up in each namespace, as netloom does) and " \
           "tears them down with an `ip netns del` loop. *Mininet* (baseline B) is " \
           "`mn --topo single,N` (star) or `--topo linear,N` (chain) with `--switch lxbr " \
           "--controller none --test none`, end to end (build + tear down), from Debian'\''s " \
@@ -497,9 +509,10 @@ report() {
           "per-host cost is the kernel'\''s. *netloom peak RSS* is the deploy command'\''s " \
           "maximum resident set (GNU time `%M`) and *per node* is that divided by N (it " \
           "includes the fixed cost of the binary, so it falls as N grows). *kernel per node* " \
-          "is the drop in MemAvailable (/proc/meminfo) across the deploy divided by N; it is " \
-          "noisy (page cache, other processes), so compare netloom with the ip loop, which " \
-          "builds the same kernel objects. Mininet keeps one bash per host: its per-host " \
+          "is the growth of Slab + Percpu (/proc/meminfo) across the deploy divided by N: " \
+          "the namespaces, devices, addresses and routes themselves. It is the same for " \
+          "netloom and the ip loop (they build the same kernel objects); a difference of a " \
+          "few kB is noise from the rest of the machine. Mininet keeps one bash per host: its per-host " \
           "cost is that shell'\''s PSS, on top of the same kernel objects."
     print ""
     print "| lab | netloom peak RSS (MB) | per node (kB) | kernel per node, netloom (kB) | kernel per node, ip loop (kB) | Mininet peak RSS of mn (MB) |"

@@ -79,12 +79,28 @@ run "$NETLOOM" destroy "$BIG"
 assert "destroy after the kill exits 0" rc_is 0
 assert "destroy after the kill says it destroyed the lab" out_has "destroyed lab '$BIG'"
 assert "no namespace with the prefix remains after destroy" no_netns_of "$PFX"
-assert "no /run/netns/$PFX* file remains" \
-  sh -c '! ls /run/netns 2>/dev/null | grep -q "^$0-"' "$PFX"
+assert "ip netns list shows no namespace with the prefix" \
+  sh -c '! ip netns list 2>/dev/null | grep -q "^$0-"' "$PFX"
 assert "no /run/netns/$PFX* mount remains" no_netns_mounts
 assert "the killed lab's state dir is gone" test ! -e "$NETLOOM_RUN_DIR/$BIG"
 run "$NETLOOM" list
 assert "list no longer shows the killed lab" sh -c '! grep -q "^$0 " "$1"' "$BIG" "$OUT"
+
+# --- a namespace that is already there is not ours -----------------------------------
+CL=cl$$
+lab_from_quickstart "$CL" "$T/$CL.yaml"
+ip netns add "$PFX-$CL-h2"
+ino=$(stat -L -c %i "/run/netns/$PFX-$CL-h2")
+run "$NETLOOM" deploy "$T/$CL.yaml"
+assert "deploy over an existing namespace ($PFX-$CL-h2, from ip netns add) exits 1" rc_is 1
+assert "the error names the namespace that already exists" \
+  err_has_fixed "namespace $PFX-$CL-h2 already exists"
+assert "the rollback leaves the existing namespace alone (same namespace)" \
+  test "$(stat -L -c %i "/run/netns/$PFX-$CL-h2" 2>/dev/null)" = "$ino"
+assert "the rollback removes the lab's own namespaces" \
+  test "$(our_netns | grep -c -e "^$PFX-$CL-")" -eq 1
+assert "the rolled-back lab has no state dir" test ! -e "$NETLOOM_RUN_DIR/$CL"
+ip netns delete "$PFX-$CL-h2"
 
 # --- two labs with the same node names -----------------------------------------------
 QA=qa$$
