@@ -6,7 +6,7 @@
 #   make bench    deploy/destroy benchmarks (writes docs/benchmarks.md)
 
 CC       ?= cc
-PKGS     := yaml-0.1 jansson libnl-3.0 libnl-route-3.0
+PKGS     := yaml-0.1 jansson libnl-3.0 libnl-route-3.0 libpcap
 WARN     := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
             -Wno-unused-parameter -Wshadow
 ifeq ($(CI),true)
@@ -24,7 +24,7 @@ endif
 
 # Debian packages the build, the tests and `make run` need.
 DEB_PKGS := build-essential pkg-config libyaml-dev libjansson-dev libnl-3-dev \
-            libnl-route-3-dev check iproute2 iputils-ping busybox-static tshark jq \
+            libnl-route-3-dev libpcap-dev check iperf3 iproute2 iputils-ping busybox-static tshark jq \
             tcpdump procps psmisc
 DEB_BENCH_PKGS := mininet hyperfine
 DEB_STAMP := $(BUILD)/.deps-installed

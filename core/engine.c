@@ -27,12 +27,23 @@
 #include "core/parallel.h"
 #include "core/spawn.h"
 #include "core/state.h"
+#include "core/supervisor.h"
 #include "core/util.h"
+
+/* The end of a link that the creating request could not bring up (see phase_links). */
+struct peer_end
+{
+  struct loom_node_rt *rt;
+  int ifindex;
+  int master;
+};
 
 struct deploy
 {
   const struct loom_lab *lab;
+  const struct loom_deploy_opts *opts;
   struct loom_node_rt *rt;
+  struct peer_end *peers; /* per link */
   struct loom_journal journal;
   char *statedir;
   char *labdir;
@@ -277,12 +288,27 @@ phase_links (void *ctx, size_t i, struct loom_worker *w, loom_error_t *err)
       rt_b = tr;
     }
   r = loom_nl_veth_create (sk, &a, &b, err);
-  if (r == 0)
-    {
-      pthread_mutex_lock (&rt_b->lock);
-      r = loom_nl_link_setup (rt_b->sk, b.ifindex, b.master, true, err);
-      pthread_mutex_unlock (&rt_b->lock);
-    }
+  if (r < 0)
+    return loom_error_wrap (err, "link %s:%s -- %s:%s", link->a->node->name, link->a->name,
+                            link->b->node->name, link->b->name);
+  /* With one end down no frame can cross yet: the supervisor starts its captures
+   * before phase_peers_up lets the first one through. */
+  d->peers[i] = (struct peer_end){ rt_b, b.ifindex, b.master };
+  return 0;
+}
+
+/* Phase 2b: the second end of every link comes up (and joins its bridge). */
+static int
+phase_peers_up (void *ctx, size_t i, struct loom_worker *w, loom_error_t *err)
+{
+  struct deploy *d = ctx;
+  struct peer_end *p = &d->peers[i];
+  const struct loom_link *link = d->lab->links[i];
+  int r;
+
+  pthread_mutex_lock (&p->rt->lock);
+  r = loom_nl_link_setup (p->rt->sk, p->ifindex, p->master, true, err);
+  pthread_mutex_unlock (&p->rt->lock);
   if (r < 0)
     return loom_error_wrap (err, "link %s:%s -- %s:%s", link->a->node->name, link->a->name,
                             link->b->node->name, link->b->name);
@@ -422,6 +448,33 @@ phase_exec (void *ctx, size_t i, struct loom_worker *w, loom_error_t *err)
   return 0;
 }
 
+/* The supervisor takes over what must keep running (captures). Its log goes with the
+ * lab's other logs; its own pid it journals itself. */
+static int
+start_supervisor (struct deploy *d, loom_error_t *err)
+{
+  loom_autofree char *captures = loom_xasprintf ("%s/captures", d->labdir);
+  loom_autofree char *log = NULL;
+
+  if (make_logdir (d, err) < 0)
+    return -1;
+  log = loom_xasprintf ("%s/supervisor.log", d->logdir);
+  if (loom_journal_add (&d->journal, "file", log, err) < 0)
+    return -1;
+  /* The captures of the lab's previous run make way for this one's. They are the
+   * lab's record: destroy keeps them (until --cleanup), a failed deploy does not. */
+  if (loom_rm_rf (captures, err) < 0)
+    return -1;
+  if (loom_journal_add (&d->journal, "data", captures, err) < 0)
+    return -1;
+  if (loom_fault_check ("start supervisor", err) < 0)
+    return -1;
+  if (loom_supervisor_spawn (d->lab->name, d->opts ? d->opts->exe : NULL, d->journal.fd, log, err)
+      < 0)
+    return loom_error_wrap (err, "starting the lab supervisor");
+  return 0;
+}
+
 static void
 raise_fd_limit (size_t need)
 {
@@ -468,9 +521,18 @@ deploy_steps (struct deploy *d, loom_error_t *err)
     return loom_error_wrap (err, "creating namespaces");
   loom_log (LOOM_LOG_DEBUG, "namespaces: %zu in %.3f s", lab->n_nodes, loom_now () - t);
   t = loom_now ();
+  d->peers = loom_xcalloc (lab->n_links + 1, sizeof *d->peers);
   if (loom_parallel (lab->n_links, d->workers, phase_links, d, err) < 0)
     return loom_error_wrap (err, "creating links");
   loom_log (LOOM_LOG_DEBUG, "links: %zu in %.3f s", lab->n_links, loom_now () - t);
+  t = loom_now ();
+  if (start_supervisor (d, err) < 0)
+    return -1;
+  loom_log (LOOM_LOG_DEBUG, "supervisor: %.3f s", loom_now () - t);
+  t = loom_now ();
+  if (loom_parallel (lab->n_links, d->workers, phase_peers_up, d, err) < 0)
+    return loom_error_wrap (err, "bringing links up");
+  loom_log (LOOM_LOG_DEBUG, "links up: %.3f s", loom_now () - t);
   t = loom_now ();
   if (loom_parallel (lab->n_nodes, d->workers, phase_configure, d, err) < 0)
     return loom_error_wrap (err, "configuring nodes");
@@ -516,7 +578,9 @@ int
 loom_lab_deploy (const struct loom_lab *lab, const struct loom_deploy_opts *opts,
                  loom_error_t *err)
 {
-  struct deploy d = { .lab = lab, .journal = { .fd = -1 }, .lock = PTHREAD_MUTEX_INITIALIZER };
+  struct deploy d = {
+    .lab = lab, .opts = opts, .journal = { .fd = -1 }, .lock = PTHREAD_MUTEX_INITIALIZER
+  };
   struct loom_diags diags = { 0 };
   loom_autoclose int lockfd = -1;
   char real[PATH_MAX];
@@ -577,13 +641,14 @@ loom_lab_deploy (const struct loom_lab *lab, const struct loom_deploy_opts *opts
 
   r = deploy_steps (&d, err);
   rt_free (&d);
+  free (d.peers);
   loom_journal_close (&d.journal);
   if (r < 0)
     {
       /* Roll back: everything the journal lists, then the state directory. */
       loom_error_t e = NULL;
       loom_autofree char *jpath = loom_xasprintf ("%s/journal", d.statedir);
-      if (loom_journal_undo (jpath, d.workers, &e) < 0)
+      if (loom_journal_undo (jpath, lab->name, false, d.workers, &e) < 0)
         {
           loom_autofree char *t = loom_error_text (e);
           loom_log (LOOM_LOG_ERROR, "rollback incomplete: %s (state kept in %s)", t, d.statedir);
@@ -635,7 +700,7 @@ loom_lab_destroy (const char *name, unsigned flags, loom_error_t *err)
     json_decref (root);
   }
   jpath = loom_xasprintf ("%s/journal", statedir);
-  if (loom_journal_undo (jpath, 0, err) < 0)
+  if (loom_journal_undo (jpath, name, !(flags & LOOM_DESTROY_CLEANUP), 0, err) < 0)
     return loom_error_wrap (err, "destroying lab '%s' (state kept in %s)", name, statedir);
   if ((flags & LOOM_DESTROY_CLEANUP) && labdir)
     {
@@ -709,5 +774,93 @@ loom_node_spawn (const char *lab, const char *node, char *const argv[], loom_err
   }
   loom_strv_free (envp);
   json_decref (root);
+  return pid;
+}
+
+/* The pid the journal has for the lab's supervisor (the newest), or 0. */
+static pid_t
+journal_supervisor_pid (const char *statedir)
+{
+  loom_autofree char *path = loom_xasprintf ("%s/journal", statedir);
+  loom_autofree char *data = NULL;
+  char *line, *save = NULL;
+  pid_t pid = 0;
+
+  if (loom_read_file (path, &data, NULL, NULL) < 0)
+    return 0;
+  for (line = strtok_r (data, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    if (strncmp (line, "proc ", 5) == 0)
+      pid = (pid_t) atol (line + 5);
+  return pid;
+}
+
+int
+loom_lab_supervisor_stop (const char *name, loom_error_t *err)
+{
+  loom_autofree char *statedir = NULL;
+  struct stat st;
+
+  if (!loom_name_valid (name))
+    return loom_error_make (err, EINVAL, "'%s' is not a valid lab name", name);
+  statedir = loom_state_dir (name);
+  if (stat (statedir, &st) < 0)
+    return loom_error_make (err, 0, "no lab named '%s' is deployed", name);
+  return loom_supervisor_kill (name, journal_supervisor_pid (statedir), err);
+}
+
+pid_t
+loom_lab_supervisor_start (const char *name, const char *exe, loom_error_t *err)
+{
+  loom_autofree char *statedir = NULL;
+  loom_autofree char *jpath = NULL;
+  loom_autofree char *labdir = NULL;
+  loom_autoclose int lockfd = -1;
+  struct loom_journal j = { .fd = -1 };
+  json_t *state, *req, *resp;
+  loom_error_t e = NULL;
+  pid_t pid;
+
+  if (geteuid () != 0)
+    return loom_error_make (err, EPERM, "starting a supervisor needs root");
+  state = loom_lab_state_load (name, err);
+  if (state == NULL)
+    return -1;
+  labdir = loom_xstrdup (json_string_value (json_object_get (state, "labdir")));
+  json_decref (state);
+  statedir = loom_state_dir (name);
+  if (lock_lab (statedir, false, &lockfd, err) < 0)
+    return -1;
+  req = json_pack ("{s:s}", "cmd", "status");
+  resp = loom_supervisor_call (name, req, &e);
+  json_decref (req);
+  loom_error_release (&e);
+  if (resp)
+    {
+      json_decref (resp);
+      return loom_error_make (err, EEXIST, "the supervisor of lab '%s' is already running", name);
+    }
+  /* A supervisor that hangs without answering is replaced, not joined. */
+  loom_supervisor_kill (name, journal_supervisor_pid (statedir), NULL);
+  jpath = loom_xasprintf ("%s/journal", statedir);
+  if (loom_journal_open (&j, jpath, err) < 0)
+    return -1;
+  {
+    loom_autofree char *logdir = loom_xasprintf ("%s/logs", labdir ? labdir : statedir);
+    loom_autofree char *log = loom_xasprintf ("%s/supervisor.log", logdir);
+    struct stat st;
+    if (stat (logdir, &st) < 0
+        && (loom_journal_add (&j, "dir", logdir, err) < 0 || loom_mkdir_p (logdir, 0755, err) < 0))
+      {
+        loom_journal_close (&j);
+        return -1;
+      }
+    if (loom_journal_add (&j, "file", log, err) < 0)
+      {
+        loom_journal_close (&j);
+        return -1;
+      }
+    pid = loom_supervisor_spawn (name, exe, j.fd, log, err);
+  }
+  loom_journal_close (&j);
   return pid;
 }

@@ -8,6 +8,7 @@
 #include "core/journal.h"
 #include "core/netns.h"
 #include "core/parallel.h"
+#include "core/supervisor.h"
 #include "core/util.h"
 
 int
@@ -76,7 +77,8 @@ claim_confirmed (char **lines, size_t n, size_t i)
 }
 
 int
-loom_journal_undo (const char *path, int workers, loom_error_t *err)
+loom_journal_undo (const char *path, const char *lab, bool keep_data, int workers,
+                   loom_error_t *err)
 {
   loom_autofree char *data = NULL;
   loom_error_t first = NULL, e = NULL;
@@ -99,7 +101,17 @@ loom_journal_undo (const char *path, int workers, loom_error_t *err)
   for (line = strtok_r (data, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     LOOM_PUSH (lines, n, line);
 
-  /* Namespaces first, all at once: removing a namespace removes every link end in it,
+  /* Processes first, so that they let go of what they hold (capture files). */
+  for (i = n; i-- > 0;)
+    if (strncmp (lines[i], "proc ", 5) == 0
+        && loom_supervisor_kill (lab, (pid_t) atol (lines[i] + 5), &e) < 0)
+      {
+        if (first == NULL)
+          loom_error_move (&first, &e);
+        loom_error_release (&e);
+      }
+
+  /* Then namespaces, all at once: removing a namespace removes every link end in it,
    * far cheaper than deleting links one by one. Then files and directories, newest
    * first, so a directory is empty by the time its turn comes. */
   for (i = n; i-- > 0;)
@@ -128,6 +140,15 @@ loom_journal_undo (const char *path, int workers, loom_error_t *err)
         {
           if (unlink (lines[i] + 5) < 0 && errno != ENOENT && first == NULL)
             loom_error_make (&first, errno, "remove %s", lines[i] + 5);
+        }
+      else if (strncmp (lines[i], "data ", 5) == 0)
+        {
+          if (!keep_data && loom_rm_rf (lines[i] + 5, &e) < 0)
+            {
+              if (first == NULL)
+                loom_error_move (&first, &e);
+              loom_error_release (&e);
+            }
         }
       else if (strncmp (lines[i], "dir ", 4) == 0)
         {

@@ -7,6 +7,7 @@
 #define LOOM_JOURNAL_H
 
 #include <pthread.h>
+#include <stdbool.h>
 
 #include "core/error.h"
 
@@ -25,9 +26,11 @@ int loom_journal_add (struct loom_journal *j, const char *type, const char *arg,
 /**
  * loom_journal_undo() - remove every object the journal at @path lists, newest first.
  *
- * Namespaces are removed in parallel. Missing objects are fine (already gone). Keeps
+ * Processes are stopped first (only if they still are @lab's supervisor: pids get
+ * reused), then namespaces are removed in parallel. Missing objects are fine (already gone). Keeps
  * going past errors and returns the first. A missing journal is an empty one.
  */
-int loom_journal_undo (const char *path, int workers, loom_error_t *err);
+int loom_journal_undo (const char *path, const char *lab, bool keep_data, int workers,
+                       loom_error_t *err);
 
 #endif

@@ -35,7 +35,9 @@ size_t loom_lab_check_supported (const struct loom_lab *lab, struct loom_diags *
 
 struct loom_deploy_opts
 {
-  int workers; /* parallel workers; 0 = automatic */
+  int workers;     /* parallel workers; 0 = automatic */
+  const char *exe; /* the netloom binary, for the supervisor; NULL: $NETLOOM_EXE or this
+                    * program */
 };
 
 /**
@@ -69,9 +71,10 @@ int loom_lab_list (char ***names, loom_error_t *err);
  * loom_lab_state_load() - the state of a deployed lab.
  *
  * Returns a new reference to the state.json object, with each node's "state" refreshed
- * from the system ("running" when its namespace exists, "missing" otherwise) and the
- * top-level "status" ("running", "degraded", "deploying", "failed"). NULL and *err when
- * the lab does not exist.
+ * from the system ("running" when its namespace exists, "missing" otherwise), the
+ * top-level "status" ("running", "degraded", "deploying", "failed") and "supervisor"
+ * ({"state": "running", "pid", "packets", ...} from asking it, or {"state": "not
+ * running"}). NULL and *err when the lab does not exist.
  */
 json_t *loom_lab_state_load (const char *name, loom_error_t *err);
 
@@ -90,6 +93,15 @@ char *loom_lab_resolve (const char *name_or_file, loom_error_t *err);
  */
 pid_t loom_node_spawn (const char *lab, const char *node, char *const argv[],
                        loom_error_t *err);
+
+/**
+ * loom_lab_supervisor_start() - start the supervisor of a deployed lab again (after
+ * it died or was stopped). Fails if it is running. Returns its pid.
+ */
+pid_t loom_lab_supervisor_start (const char *name, const char *exe, loom_error_t *err);
+
+/* Stops a lab's supervisor (the lab keeps running, without capture). */
+int loom_lab_supervisor_stop (const char *name, loom_error_t *err);
 
 /* Waits for a child and returns its exit status as a shell would ($?: 128+signal when
  * killed). */

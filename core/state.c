@@ -14,6 +14,7 @@
 #include "core/lab.h"
 #include "core/netns.h"
 #include "core/state.h"
+#include "core/supervisor.h"
 #include "core/util.h"
 
 const char *
@@ -114,6 +115,11 @@ loom_state_build (const struct loom_lab *lab, const struct loom_node_rt *rt,
   json_object_set_new (root, "labdir", json_string (labdir));
   json_object_set_new (root, "status", json_string (status));
   json_object_set_new (root, "created", json_string (created));
+  json_object_set_new (root, "capture",
+                       json_pack ("{s:b, s:i, s:I, s:I}", "enabled", lab->capture.enabled,
+                                  "snaplen", (int) lab->capture.snaplen, "link_limit",
+                                  (json_int_t) lab->capture.link_limit, "lab_limit",
+                                  (json_int_t) lab->capture.lab_limit));
 
   for (i = 0; i < lab->n_nodes; i++)
     {
@@ -184,6 +190,25 @@ loom_state_build (const struct loom_lab *lab, const struct loom_node_rt *rt,
       json_object_set_new (l, "z", endpoint_json (link->b));
       if (link->mtu)
         json_object_set_new (l, "mtu", json_integer (link->mtu));
+      json_object_set_new (l, "capture", json_boolean (link->capture));
+      {
+        /* The capture directory: "<node>-<if>" of the first endpoint; the link's
+         * index is added on the rare name clash ("a-b"+"c" and "a"+"b-c"). */
+        char *name = loom_xasprintf ("%s-%s", link->a->node->name, link->a->name);
+        for (k = 0; k < i; k++)
+          if (strcmp (json_string_value (json_object_get (json_array_get (links, k),
+                                                          "capture_name")),
+                      name)
+              == 0)
+            {
+              char *n2 = loom_xasprintf ("%s-%zu", name, i);
+              free (name);
+              name = n2;
+              break;
+            }
+        json_object_set_new (l, "capture_name", json_string (name));
+        free (name);
+      }
       json_array_append_new (links, l);
     }
   json_object_set_new (root, "links", links);
@@ -300,6 +325,24 @@ loom_lab_state_load (const char *name, loom_error_t *err)
     json_object_set_new (node, "state", json_string (up ? "running" : "missing"));
     if (!up)
       missing++;
+  }
+  {
+    loom_error_t e = NULL;
+    json_t *req = json_pack ("{s:s}", "cmd", "status");
+    json_t *sup = loom_supervisor_call (name, req, &e);
+    json_decref (req);
+    if (sup && json_is_true (json_object_get (sup, "ok")))
+      {
+        json_object_del (sup, "ok");
+        json_object_set_new (sup, "state", json_string ("running"));
+      }
+    else
+      {
+        json_decref (sup);
+        sup = json_pack ("{s:s}", "state", "not running");
+      }
+    loom_error_release (&e);
+    json_object_set_new (root, "supervisor", sup);
   }
   status = json_string_value (json_object_get (root, "status"));
   if (status && strcmp (status, "deploying") == 0)

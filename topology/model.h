@@ -107,6 +107,7 @@ struct loom_node
   /* switch / hub */
   bool vlan_filtering;
   bool stp;
+  bool capture; /* false: links touching this node are not captured */
   /* canvas position; has_position false when the file gives none */
   bool has_position;
   double x, y;
@@ -118,7 +119,21 @@ struct loom_link
 {
   struct loom_iface *a, *b;
   int mtu; /* 0 when not given */
+  bool capture; /* false when the link (or a node on it) says capture: false */
   struct loom_mark mark;
+};
+
+/* Lab-wide capture settings (`capture:` at the top of the lab file). */
+#define LOOM_CAPTURE_SNAPLEN_DEFAULT 65535
+#define LOOM_CAPTURE_LINK_LIMIT_DEFAULT (64ULL << 20) /* bytes of files per link */
+#define LOOM_CAPTURE_LAB_LIMIT_DEFAULT (1ULL << 30)   /* bytes of files per lab */
+
+struct loom_capture_opts
+{
+  bool enabled;        /* default true */
+  uint32_t snaplen;    /* bytes kept of each frame */
+  uint64_t link_limit; /* the ring of files of one link never exceeds this */
+  uint64_t lab_limit;  /* all capture files of the lab never exceed this */
 };
 
 struct loom_lab
@@ -132,6 +147,7 @@ struct loom_lab
   struct loom_link **links;
   size_t n_links;
   bool uses_ipv6; /* any IPv6 address or route anywhere in the lab */
+  struct loom_capture_opts capture;
   struct loom_mark mark;
 };
 

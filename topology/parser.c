@@ -8,6 +8,7 @@
  * goes on, so one run reports all of a file's errors. */
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -45,6 +46,7 @@ enum field
   F_STP,
   F_POSITION,
   F_INTERFACES,
+  F_CAPTURE,
   F__COUNT
 };
 
@@ -83,6 +85,7 @@ static const struct
   { "stp", F_STP, AT_ALL },
   { "position", F_POSITION, AT_NODES },
   { "interfaces", F_INTERFACES, AT_ALL },
+  { "capture", F_CAPTURE, AT_ALL },
 };
 #define N_NODE_KEYS (sizeof (node_keys) / sizeof (node_keys[0]))
 
@@ -150,7 +153,7 @@ struct level
   size_t n_kv[3];
   struct loom_route *routes;
   size_t n_routes;
-  bool vlan_filtering, stp;
+  bool vlan_filtering, stp, capture;
   double x, y;
   struct ifset *ifs;
   size_t n_ifs;
@@ -337,8 +340,9 @@ get_int (struct pstate *ps, yaml_node_t *n, const char *key, long lo, long hi,
   return false;
 }
 
+/* A boolean as YAML 1.1 writes it; false (nothing reported) for anything else. */
 static bool
-get_bool (struct pstate *ps, yaml_node_t *n, const char *key, bool *out)
+scalar_bool (const yaml_node_t *n, bool *out)
 {
   static const char *const yes[] = { "true", "yes", "on" };
   static const char *const no[] = { "false", "no", "off" };
@@ -352,6 +356,14 @@ get_bool (struct pstate *ps, yaml_node_t *n, const char *key, bool *out)
       if (strcasecmp (s, no[i]) == 0)
         return *out = false, true;
     }
+  return false;
+}
+
+static bool
+get_bool (struct pstate *ps, yaml_node_t *n, const char *key, bool *out)
+{
+  if (scalar_bool (n, out))
+    return true;
   ERR (ps, n, "expected true or false for '%s', found %s", key, FOUND (n));
   return false;
 }
@@ -1157,6 +1169,9 @@ read_field (struct pstate *ps, struct level *lv, enum field f, const char *key, 
       read_interfaces (ps, lv, v);
       ok = !lv->bad[F_INTERFACES];
       break;
+    case F_CAPTURE:
+      ok = get_bool (ps, v, key, &lv->capture);
+      break;
     case F__COUNT:
       break;
     }
@@ -1439,6 +1454,7 @@ build_nodes (struct pstate *ps)
       node->kind_written = loom_xstrdup (kind_from ? kind_from->kind_text : "host");
       node->kind_mark = kind_from ? kind_from->fmark[F_KIND] : lv->mark;
       node->group = grp ? loom_xstrdup (grp->name) : NULL;
+      node->capture = true;
 
       c.chain[c.n_chain++] = lv;
       if (grp)
@@ -1651,14 +1667,14 @@ read_link_addrs (struct pstate *ps, yaml_node_t *n, int family, struct endpoint 
 static void
 read_link (struct pstate *ps, yaml_node_t *ln)
 {
-  static const char *const keys[] = { "endpoints", "type", "ipv4", "ipv6", "mtu" };
+  static const char *const keys[] = { "endpoints", "type", "ipv4", "ipv6", "mtu", "capture" };
   struct loom_lab *lab = ps->lab;
   struct pair *pairs = NULL;
   yaml_node_t *endpoints = NULL, *v4 = NULL, *v6 = NULL;
   struct endpoint eps[2];
   struct loom_link *link;
   size_t np, i, neps = 0;
-  bool ok = true, type_ok = true;
+  bool ok = true, type_ok = true, capture = true;
   int mtu = 0;
 
   if (ln == NULL || ln->type != YAML_MAPPING_NODE)
@@ -1680,6 +1696,8 @@ read_link (struct pstate *ps, yaml_node_t *ln)
         v6 = v;
       else if (strcmp (key, "mtu") == 0)
         ok &= get_int (ps, v, "mtu", 68, 65535, "an integer from 68 to 65535", &mtu);
+      else if (strcmp (key, "capture") == 0)
+        ok &= get_bool (ps, v, "capture", &capture);
       else if (strcmp (key, "type") == 0)
         {
           /* Another type's endpoints look different: checking them would only add noise. */
@@ -1754,6 +1772,7 @@ read_link (struct pstate *ps, yaml_node_t *ln)
 
   link = loom_xcalloc (1, sizeof (*link));
   link->mtu = mtu;
+  link->capture = capture; /* the link's own say; resolve_capture() adds the rest */
   link->mark = mk (ps, ln);
   for (i = 0; i < 2; i++)
     {
@@ -1927,6 +1946,8 @@ resolve_node (struct pstate *ps, size_t idx)
     node->vlan_filtering = lv->vlan_filtering;
   if ((lv = pick (c, F_STP)) && applies (ps, c, node, lv->rank, "stp", &lv->fmark[F_STP]))
     node->stp = lv->stp;
+  if ((lv = pick (c, F_CAPTURE)))
+    node->capture = lv->capture;
   if (c->lv->has[F_POSITION])
     {
       node->has_position = true;
@@ -2102,6 +2123,180 @@ finish_node (struct pstate *ps, size_t idx)
 
 /* The top of the file */
 
+/* Capture files are rotated in rings; a limit below a megabyte leaves no room for one
+ * useful file. */
+#define CAPTURE_LIMIT_MIN (1ull << 20)
+#define SIZE_EXPECTED                                                                         \
+  "a size (a number of bytes, or a whole number with a unit: KiB, MiB, GiB; KB, MB, GB; K, "  \
+  "M, G; as in 64MiB)"
+
+/* Parses a size as a lab file writes it: bytes ("1048576") or a whole number and a unit,
+ * case-insensitive, optionally after a space. KB/MB/GB are decimal; the bare K/M/G are
+ * taken as KiB/MiB/GiB, as most tools that accept them do. False on anything else,
+ * overflow included. */
+static bool
+parse_size (const char *s, uint64_t *out)
+{
+  static const struct
+  {
+    const char *unit;
+    uint64_t mult;
+  } units[] = {
+    { "", 1 },           { "B", 1 },
+    { "K", 1ull << 10 }, { "KiB", 1ull << 10 }, { "KB", 1000 },
+    { "M", 1ull << 20 }, { "MiB", 1ull << 20 }, { "MB", 1000 * 1000 },
+    { "G", 1ull << 30 }, { "GiB", 1ull << 30 }, { "GB", 1000 * 1000 * 1000 },
+  };
+  uint64_t v = 0;
+  size_t i;
+
+  if (!isdigit ((unsigned char) *s))
+    return false;
+  for (; isdigit ((unsigned char) *s); s++)
+    {
+      if (v > (UINT64_MAX - 9) / 10)
+        return false;
+      v = v * 10 + (uint64_t) (*s - '0');
+    }
+  if (*s == ' ' && *++s == '\0')
+    return false;
+  for (i = 0; i < sizeof (units) / sizeof (units[0]); i++)
+    if (strcasecmp (s, units[i].unit) == 0)
+      {
+        if (v > UINT64_MAX / units[i].mult)
+          return false;
+        *out = v * units[i].mult;
+        return true;
+      }
+  return false;
+}
+
+/* "64 MiB" when exact, else "1000000 bytes"; points into @buf. */
+static const char *
+size_text (uint64_t v, char *buf, size_t size)
+{
+  static const char *const units[] = { "GiB", "MiB", "KiB" };
+  static const int shifts[] = { 30, 20, 10 };
+  size_t i;
+
+  for (i = 0; i < 3; i++)
+    if (v && v % (1ull << shifts[i]) == 0)
+      {
+        snprintf (buf, size, "%" PRIu64 " %s", v >> shifts[i], units[i]);
+        return buf;
+      }
+  snprintf (buf, size, "%" PRIu64 " bytes", v);
+  return buf;
+}
+
+#define SIZE_TEXT(v) size_text ((v), (char[48]){ 0 }, 48)
+
+static bool
+get_size (struct pstate *ps, yaml_node_t *n, const char *key, uint64_t *out)
+{
+  const char *s = scalar (n);
+  uint64_t v;
+
+  if (s == NULL || is_null (n) || strlen (s) != n->data.scalar.length || !parse_size (s, &v))
+    {
+      ERR (ps, n, "expected %s for '%s', found %s", SIZE_EXPECTED, key, FOUND (n));
+      return false;
+    }
+  if (v < CAPTURE_LIMIT_MIN)
+    {
+      ERR (ps, n, "expected at least 1 MiB (1048576 bytes) for '%s', found %s (%" PRIu64 " bytes)",
+           key, FOUND (n), v);
+      return false;
+    }
+  *out = v;
+  return true;
+}
+
+/* The top-level `capture:`: a boolean, or a mapping of settings. lab->capture already
+ * holds the defaults, so a key left out keeps its default. */
+static void
+read_capture (struct pstate *ps, yaml_node_t *n)
+{
+  static const char *const keys[] = { "enabled", "snaplen", "link-limit", "lab-limit" };
+  struct loom_capture_opts *opts = &ps->lab->capture;
+  struct pair *pairs = NULL;
+  yaml_node_t *link_v = NULL, *lab_v = NULL;
+  bool link_ok = true, lab_ok = true, on;
+  size_t np, i;
+  int snaplen;
+
+  if (is_null (n))
+    return;
+  if (n->type != YAML_MAPPING_NODE)
+    {
+      if (n->type == YAML_SCALAR_NODE && scalar_bool (n, &on))
+        opts->enabled = on;
+      else
+        ERR (ps, n,
+             "expected true, false or a mapping of capture settings (enabled, snaplen, "
+             "link-limit, lab-limit) for 'capture', found %s",
+             FOUND (n));
+      return;
+    }
+  np = map_pairs (ps, n, &pairs);
+  for (i = 0; i < np; i++)
+    {
+      const char *key = pairs[i].key;
+      yaml_node_t *v = pairs[i].vnode;
+
+      if (strcmp (key, "enabled") == 0)
+        get_bool (ps, v, key, &opts->enabled);
+      else if (strcmp (key, "snaplen") == 0)
+        {
+          if (get_int (ps, v, key, 64, 262144, "an integer from 64 to 262144", &snaplen))
+            opts->snaplen = (uint32_t) snaplen;
+        }
+      else if (strcmp (key, "link-limit") == 0)
+        link_ok = get_size (ps, (link_v = v), key, &opts->link_limit);
+      else if (strcmp (key, "lab-limit") == 0)
+        lab_ok = get_size (ps, (lab_v = v), key, &opts->lab_limit);
+      else
+        unknown_key (ps, pairs[i].knode, "'capture'", keys, sizeof (keys) / sizeof (*keys));
+    }
+  free (pairs);
+
+  /* One link's ring alone must fit in the lab's budget. */
+  if (!link_ok || !lab_ok || opts->lab_limit >= opts->link_limit)
+    return;
+  if (lab_v && link_v)
+    ERR (ps, lab_v,
+         "expected 'lab-limit' to be at least 'link-limit' (%s, at line %d, column %d), found "
+         "%s (%s)",
+         SIZE_TEXT (opts->link_limit), (int) link_v->start_mark.line + 1,
+         (int) link_v->start_mark.column + 1, FOUND (lab_v), SIZE_TEXT (opts->lab_limit));
+  else if (lab_v)
+    ERR (ps, lab_v,
+         "expected 'lab-limit' to be at least 'link-limit' (%s by default; set a smaller "
+         "'link-limit'), found %s (%s)",
+         SIZE_TEXT (opts->link_limit), FOUND (lab_v), SIZE_TEXT (opts->lab_limit));
+  else
+    ERR (ps, link_v,
+         "expected 'link-limit' to be at most 'lab-limit' (%s by default; set a larger "
+         "'lab-limit'), found %s (%s)",
+         SIZE_TEXT (opts->lab_limit), FOUND (link_v), SIZE_TEXT (opts->link_limit));
+}
+
+/* Whether each link is captured, so the engine reads link->capture alone: the lab, the
+ * link itself and both nodes on it must all allow it. */
+static void
+resolve_capture (struct pstate *ps)
+{
+  struct loom_lab *lab = ps->lab;
+  size_t i;
+
+  for (i = 0; i < lab->n_links; i++)
+    {
+      struct loom_link *l = lab->links[i];
+      l->capture = l->capture && lab->capture.enabled && l->a->node->capture
+                   && l->b->node->capture;
+    }
+}
+
 static void
 read_topology (struct pstate *ps, yaml_node_t *n)
 {
@@ -2131,6 +2326,10 @@ read_topology (struct pstate *ps, yaml_node_t *n)
         nodes = pairs[i].vnode;
       else if (strcmp (key, "links") == 0)
         links = pairs[i].vnode;
+      else if (strcmp (key, "capture") == 0)
+        ERR (ps, pairs[i].knode,
+             "unknown key 'capture' in 'topology'; put it at the top level of the file (for the "
+             "whole lab), in node settings, or in a link");
       else
         unknown_key (ps, pairs[i].knode, "'topology'", keys, sizeof (keys) / sizeof (*keys));
     }
@@ -2180,7 +2379,7 @@ find_nodes_map (struct pstate *ps, yaml_node_t *root)
 static void
 read_top (struct pstate *ps, yaml_node_t *root)
 {
-  static const char *const keys[] = { "name", "prefix", "topology" };
+  static const char *const keys[] = { "name", "prefix", "topology", "capture" };
   struct loom_lab *lab = ps->lab;
   struct pair *pairs = NULL;
   yaml_node_t *topo = NULL;
@@ -2232,10 +2431,12 @@ read_top (struct pstate *ps, yaml_node_t *root)
         }
       else if (strcmp (key, "topology") == 0)
         topo = v, has_topo = true;
+      else if (strcmp (key, "capture") == 0)
+        read_capture (ps, v);
       else if (strcmp (key, "mgmt") == 0 || strcmp (key, "settings") == 0)
         warn_unsupported (ps, pairs[i].knode);
       else
-        unknown_key (ps, pairs[i].knode, "the top level", keys, 3);
+        unknown_key (ps, pairs[i].knode, "the top level", keys, sizeof (keys) / sizeof (*keys));
     }
   free (pairs);
   if (!has_name)
@@ -2245,7 +2446,11 @@ read_top (struct pstate *ps, yaml_node_t *root)
     ERR (ps, root, "expected 'topology' at the top of the lab file: a mapping with 'nodes' and "
                    "'links'");
   else
-    read_topology (ps, topo);
+    {
+      /* After the loop: the top-level capture settings, wherever written, are known. */
+      read_topology (ps, topo);
+      resolve_capture (ps);
+    }
 }
 
 static void
@@ -2382,6 +2587,10 @@ load (const char *name, const char *path, const char *data, size_t len, struct l
   memset (&ps, 0, sizeof (ps));
   lab->file = loom_xstrdup (name);
   lab->prefix = loom_xstrdup (LOOM_DEFAULT_PREFIX);
+  lab->capture.enabled = true;
+  lab->capture.snaplen = LOOM_CAPTURE_SNAPLEN_DEFAULT;
+  lab->capture.link_limit = LOOM_CAPTURE_LINK_LIMIT_DEFAULT;
+  lab->capture.lab_limit = LOOM_CAPTURE_LAB_LIMIT_DEFAULT;
   ps.lab = lab;
   ps.diags = diags;
   ps.doc = &doc;

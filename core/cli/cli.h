@@ -41,6 +41,8 @@ enum
   /* Option parsing stops at the first positional argument, so that what follows
    * (exec's command line) is passed on untouched, its own options included. */
   LOOM_CMD_STOP_AT_ARG = 1 << 3,
+  /* Internal (the supervisor's entry point): not listed by `netloom help`. */
+  LOOM_CMD_HIDDEN = 1 << 4,
 };
 
 #define LOOM_CMD_MAX_OPTS 8
@@ -92,6 +94,10 @@ extern const struct loom_cmd loom_cmd_shell;
 extern const struct loom_cmd loom_cmd_validate;
 extern const struct loom_cmd loom_cmd_version;
 extern const struct loom_cmd loom_cmd_help;
+extern const struct loom_cmd loom_cmd_capture;
+extern const struct loom_cmd loom_cmd_pcap;
+extern const struct loom_cmd loom_cmd_supervisor;
+extern const struct loom_cmd loom_cmd_supervise;
 
 /* main.c: the command table, NULL-terminated, and lookup by name or alias. */
 extern const struct loom_cmd *const loom_cmds[];

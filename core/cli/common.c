@@ -120,6 +120,8 @@ loom_cli_print_usage (FILE *out)
   for (i = 0; loom_cmds[i]; i++)
     {
       const struct loom_cmd *c = loom_cmds[i];
+      if (c->flags & LOOM_CMD_HIDDEN)
+        continue;
       loom_autofree char *names
           = c->alias ? loom_xasprintf ("%s (%s)", c->name, c->alias) : loom_xstrdup (c->name);
       fprintf (out, "  %-16s %s\n", names, c->summary);

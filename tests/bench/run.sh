@@ -45,6 +45,7 @@ for c in ip awk date; do
   command -v "$c" >/dev/null 2>&1 || { echo "bench: '$c' is missing" >&2; exit 1; }
 done
 
+exec 3>&2   # the terminal's stderr, for messages from inside redirected functions
 TMP=$(mktemp -d /tmp/netloom-bench.XXXXXX) || exit 1
 export NETLOOM_RUN_DIR="$TMP/run"   # our labs only: `destroy --all` below is safe
 mkdir -p "$NETLOOM_RUN_DIR"
@@ -72,7 +73,7 @@ now() { date +%s.%N; }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
 put() { echo "$1 $2" >>"$RES"; }
 get() { awk -v k="$1" '$1 == k { v = $2 } END { print (v == "" ? "-" : v) }' "$RES"; }
-log() { echo "bench: $*" >&2; echo "$*" >>"$LOG"; }
+log() { echo "bench: $*" >&3; echo "$*" >>"$LOG"; }
 # Kernel memory that network namespaces, devices and routes take: slab + per-CPU (kB).
 # (MemAvailable moves with the page cache and with the frees of the previous run.)
 kmem() { awk '$1 == "Slab:" || $1 == "Percpu:" { s += $2 } END { print s }' /proc/meminfo; }
@@ -154,7 +155,7 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap 'cleanup' EXIT
-trap 'echo "bench: interrupted, cleaning up" >&2; cleanup; exit 130' INT
+trap 'echo "bench: interrupted, cleaning up" >&3; cleanup; exit 130' INT
 trap 'cleanup; exit 143' TERM
 trap 'cleanup; exit 129' HUP
 
@@ -476,13 +477,13 @@ report() {
           "Mininet shape to the chain, not the same lab. A ratio is *baseline time / " \
           "netloom time* for deploy + destroy: 10.0× means netloom is ten times faster. " \
           "Both destroy times stop when the command returns; the kernel frees the " \
-          "namespaces asynchronously afterwards (*kernel settle*, waited for before the " \
+          "namespaces asynchronously afterwards (*kernel settle*: until the kernel stops freeing them, sampled every 0.25–0.5 s; waited for before the " \
           "next measurement). *r1→rN* is `netloom exec LAB r1 -- ping -c1 -W2 -t 255 <rN>` " \
           "(netloom / ip loop), checked for N ≤ 100 (1000 routers exceed the IP TTL)."
     print ""
     print "## Deploy and destroy times (seconds)"
     print ""
-    print "| lab | netloom deploy | netloom destroy | ms per node (deploy) | kernel settle | ip loop deploy | ip loop destroy | netloom vs ip loop | Mininet end to end | netloom vs Mininet | r1→rN ping |"
+    print "| lab | netloom deploy | netloom destroy | ms per node (deploy) | kernel settle (approx.) | ip loop deploy | ip loop destroy | netloom vs ip loop | Mininet end to end | netloom vs Mininet | r1→rN ping |"
     print "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|"
     for (t = 1; t <= 2; t++) {
       kind = t == 1 ? "star" : "chain"

@@ -1,1 +1,2 @@
 netns_tests += tests/netns/test_deploy
+netns_tests += tests/netns/test_capture

@@ -348,7 +348,7 @@ START_TEST (test_kill9_at_every_step_then_destroy)
       ck_assert_msg (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL,
                      "step %d: deploy was not killed", n);
       /* The lab is known (state was written before the first object)... */
-      if (loom_lab_destroy ("killed", 0, &err) < 0)
+      if (loom_lab_destroy ("killed", LOOM_DESTROY_CLEANUP, &err) < 0)
         {
           /* ...unless the kill came before the state directory existed. */
           ck_assert_msg (strstr (err->msg, "no lab named"), "step %d: %s", n, err->msg);

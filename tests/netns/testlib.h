@@ -48,6 +48,13 @@ tl_setup_run (void)
   snprintf (tl_rundir, sizeof tl_rundir, "/run/netloom-test/%s", tl_prefix);
   snprintf (tl_tmpdir, sizeof tl_tmpdir, "/tmp/netloom-test-%s", tl_prefix);
   setenv ("NETLOOM_RUN_DIR", tl_rundir, 1);
+  /* The supervisor deploy starts is the netloom binary (this program is not). */
+  if (getenv ("NETLOOM_EXE") == NULL)
+    {
+      char real[4096];
+      const char *exe = getenv ("NETLOOM") ? getenv ("NETLOOM") : "build/netloom";
+      setenv ("NETLOOM_EXE", realpath (exe, real) ? real : exe, 1);
+    }
   mkdir ("/run/netloom-test", 0755);
   mkdir (tl_tmpdir, 0755);
   loom_log_set_handler (tl_log, NULL);
@@ -112,11 +119,12 @@ tl_deploy_ok (const struct loom_lab *lab)
     }
 }
 
+/* Destroys a lab, its captures included (see tl_destroy_keep). */
 static void
 tl_destroy_ok (const char *name)
 {
   loom_error_t err = NULL;
-  if (loom_lab_destroy (name, 0, &err) < 0)
+  if (loom_lab_destroy (name, LOOM_DESTROY_CLEANUP, &err) < 0)
     {
       char *s = loom_error_text (err);
       ck_abort_msg ("destroy %s: %s", name, s);
@@ -169,6 +177,51 @@ tl_run (const char *lab, const char *node, char **out, const char *const argv[])
   return status;
 }
 
+/* Runs a program on the host (not in a node); returns its status and stdout. */
+static inline int
+tl_host_run (char **out, const char *const argv[])
+{
+  int pipefd[2];
+  pid_t pid;
+  size_t cap = 4096, n = 0;
+  char *buf;
+  ssize_t r;
+
+  ck_assert_int_eq (pipe2 (pipefd, O_CLOEXEC), 0);
+  pid = fork ();
+  if (pid == 0)
+    {
+      int devnull = open ("/dev/null", O_RDWR);
+      dup2 (devnull, 0);
+      dup2 (pipefd[1], 1);
+      dup2 (devnull, 2);
+      execvp (argv[0], (char *const *) argv);
+      _exit (127);
+    }
+  close (pipefd[1]);
+  buf = loom_xmalloc (cap);
+  while ((r = read (pipefd[0], buf + n, cap - n - 1)) > 0)
+    if ((n += r) + 1 >= cap)
+      buf = loom_xrealloc (buf, cap *= 2);
+  buf[n] = '\0';
+  close (pipefd[0]);
+  if (out)
+    *out = buf;
+  else
+    free (buf);
+  return loom_wait_status (pid);
+}
+
+/* Lines of output. */
+static inline int
+tl_count_lines (const char *s)
+{
+  int n = 0;
+  for (; *s; s++)
+    n += *s == '\n';
+  return n;
+}
+
 #define TL_RUN(lab, node, ...) tl_run ((lab), (node), NULL, (const char *const[]){ __VA_ARGS__, NULL })
 
 static bool
@@ -210,8 +263,42 @@ tl_count_leftovers (const char *lab, char *what, size_t len)
   return n;
 }
 
-/* Asserts nothing of lab `name` remains: namespaces, mounts, state, lab directory, and
- * no child process of ours. */
+/* The pid of a process running `netloom supervise` for a lab of this run, or 0. */
+static pid_t
+tl_find_supervisor (const char *lab)
+{
+  DIR *d = opendir ("/proc");
+  struct dirent *de;
+  pid_t found = 0;
+
+  while (d && (de = readdir (d)) && !found)
+    {
+      char path[300];
+      loom_autofree char *cmd = NULL;
+      size_t len, i, argc = 0;
+      const char *argv[16];
+      bool ours = false;
+
+      if (de->d_name[0] < '0' || de->d_name[0] > '9')
+        continue;
+      snprintf (path, sizeof path, "/proc/%s/cmdline", de->d_name);
+      if (loom_read_file (path, &cmd, &len, NULL) < 0 || len == 0)
+        continue;
+      for (i = 0; i < len && argc < 16; i += strlen (cmd + i) + 1)
+        argv[argc++] = cmd + i;
+      for (i = 0; i + 1 < argc; i++)
+        if (strcmp (argv[i], "--run-dir") == 0 && strcmp (argv[i + 1], tl_rundir) == 0)
+          ours = true;
+      if (ours && argc > 2 && strcmp (argv[1], "supervise") == 0 && strcmp (argv[argc - 1], lab) == 0)
+        found = atoi (de->d_name);
+    }
+  if (d)
+    closedir (d);
+  return found;
+}
+
+/* Asserts nothing of lab `name` remains: namespaces, mounts, state, lab directory, its
+ * supervisor, and no child process of ours. */
 static void
 tl_assert_clean (const char *name)
 {
@@ -225,6 +312,7 @@ tl_assert_clean (const char *name)
   ck_assert_msg (stat (state, &st) < 0, "state dir %s remains", state);
   ck_assert_msg (stat (labdir, &st) < 0, "lab dir %s remains", labdir);
   ck_assert_msg (waitpid (-1, NULL, WNOHANG) < 0 && errno == ECHILD, "a child process remains");
+  ck_assert_msg (tl_find_supervisor (name) == 0, "the supervisor of %s still runs", name);
 }
 
 #endif

@@ -1,1 +1,3 @@
 unit_tests += tests/unit/test_parser
+unit_tests += tests/unit/test_pcapng
+unit_tests += tests/unit/test_decode

@@ -812,6 +812,236 @@ START_TEST (test_prefix)
 }
 END_TEST
 
+/* Capture settings */
+
+START_TEST (test_capture_defaults)
+{
+  size_t i;
+
+  ck_loads (quickstart);
+  ck_assert (lab->capture.enabled);
+  ck_assert_uint_eq (lab->capture.snaplen, LOOM_CAPTURE_SNAPLEN_DEFAULT);
+  ck_assert_uint_eq (lab->capture.snaplen, 65535);
+  ck_assert_uint_eq (lab->capture.link_limit, LOOM_CAPTURE_LINK_LIMIT_DEFAULT);
+  ck_assert_uint_eq (lab->capture.link_limit, 64ull << 20);
+  ck_assert_uint_eq (lab->capture.lab_limit, LOOM_CAPTURE_LAB_LIMIT_DEFAULT);
+  ck_assert_uint_eq (lab->capture.lab_limit, 1ull << 30);
+  /* Every node and every link is captured unless the file says otherwise. */
+  for (i = 0; i < lab->n_nodes; i++)
+    ck_assert (lab->nodes[i]->capture);
+  for (i = 0; i < lab->n_links; i++)
+    ck_assert (lab->links[i]->capture);
+  teardown ();
+  setup ();
+  /* Also for a lab with nothing in it, and for one read from a file. */
+  ck_loads ("name: e\ntopology: {}\n");
+  ck_assert (lab->capture.enabled);
+  ck_assert_uint_eq (lab->capture.snaplen, LOOM_CAPTURE_SNAPLEN_DEFAULT);
+  ck_assert_uint_eq (lab->capture.link_limit, LOOM_CAPTURE_LINK_LIMIT_DEFAULT);
+  ck_assert_uint_eq (lab->capture.lab_limit, LOOM_CAPTURE_LAB_LIMIT_DEFAULT);
+  teardown ();
+  setup ();
+  {
+    char *path = data_path ("srl-like.clab.yml");
+    lab = loom_topology_load (path, &diags);
+    free (path);
+  }
+  ck_assert_msg (lab != NULL, "srl-like.clab.yml should load; got:\n%s", dump ());
+  ck_assert (lab->capture.enabled);
+  ck_assert_uint_eq (lab->capture.snaplen, LOOM_CAPTURE_SNAPLEN_DEFAULT);
+  ck_assert_uint_eq (lab->capture.link_limit, LOOM_CAPTURE_LINK_LIMIT_DEFAULT);
+  ck_assert_uint_eq (lab->capture.lab_limit, LOOM_CAPTURE_LAB_LIMIT_DEFAULT);
+  for (i = 0; i < lab->n_links; i++)
+    ck_assert (lab->links[i]->capture);
+}
+END_TEST
+
+START_TEST (test_capture_top_level)
+{
+  static const char off[] = "name: c\n"
+                            "capture: false\n"
+                            "topology:\n"
+                            "  nodes: {a: {capture: true}, b: {}}\n"
+                            "  links:\n"
+                            "    - endpoints: [a:eth1, b:eth1]\n"
+                            "      capture: true\n";
+  static const char map[] = "name: c\n"
+                            "topology:\n"
+                            "  nodes: {a: {}, b: {}}\n"
+                            "  links:\n"
+                            "    - endpoints: [a:eth1, b:eth1]\n"
+                            "capture:\n" /* after topology: order does not matter */
+                            "  snaplen: 128\n"
+                            "  link-limit: 16MiB\n"
+                            "  lab-limit: 2GiB\n";
+
+  /* capture: false turns every link off, whatever the link and its nodes say. */
+  ck_loads (off);
+  ck_assert_int_eq (diags.n, 0);
+  ck_assert (!lab->capture.enabled);
+  ck_assert_uint_eq (lab->capture.snaplen, LOOM_CAPTURE_SNAPLEN_DEFAULT);
+  ck_assert_uint_eq (lab->capture.link_limit, LOOM_CAPTURE_LINK_LIMIT_DEFAULT);
+  ck_assert_uint_eq (lab->capture.lab_limit, LOOM_CAPTURE_LAB_LIMIT_DEFAULT);
+  ck_assert (node ("a")->capture);
+  ck_assert (!lab->links[0]->capture);
+  teardown ();
+  setup ();
+
+  ck_loads ("name: c\ncapture: yes\ntopology: {nodes: {a: {}, b: {}}, links: [{endpoints: "
+            "[a:eth1, b:eth1]}]}\n");
+  ck_assert (lab->capture.enabled);
+  ck_assert (lab->links[0]->capture);
+  teardown ();
+  setup ();
+
+  /* A mapping: what it leaves out keeps its default. */
+  ck_loads (map);
+  ck_assert_int_eq (diags.n, 0);
+  ck_assert (lab->capture.enabled);
+  ck_assert_uint_eq (lab->capture.snaplen, 128);
+  ck_assert_uint_eq (lab->capture.link_limit, 16ull << 20);
+  ck_assert_uint_eq (lab->capture.lab_limit, 2ull << 30);
+  ck_assert (lab->links[0]->capture);
+  teardown ();
+  setup ();
+
+  ck_loads ("name: c\ncapture: {enabled: false, snaplen: 64, link-limit: 1048576, lab-limit: "
+            "1MiB}\ntopology: {nodes: {a: {}, b: {}}, links: [{endpoints: [a:eth1, b:eth1]}]}\n");
+  ck_assert (!lab->capture.enabled);
+  ck_assert_uint_eq (lab->capture.snaplen, 64);
+  ck_assert_uint_eq (lab->capture.link_limit, 1ull << 20);
+  ck_assert_uint_eq (lab->capture.lab_limit, 1ull << 20);
+  ck_assert (!lab->links[0]->capture);
+  teardown ();
+  setup ();
+
+  ck_loads ("name: c\ncapture: {enabled: true, snaplen: 262144}\ntopology: {}\n");
+  ck_assert (lab->capture.enabled);
+  ck_assert_uint_eq (lab->capture.snaplen, 262144);
+  ck_assert_uint_eq (lab->capture.link_limit, LOOM_CAPTURE_LINK_LIMIT_DEFAULT);
+  teardown ();
+  setup ();
+
+  /* An empty value or an empty mapping is all defaults. */
+  ck_loads ("name: c\ncapture: {}\ntopology: {}\n");
+  ck_assert (lab->capture.enabled);
+  ck_assert_uint_eq (lab->capture.snaplen, LOOM_CAPTURE_SNAPLEN_DEFAULT);
+  teardown ();
+  setup ();
+  ck_loads ("name: c\ncapture:\ntopology: {}\n");
+  ck_assert (lab->capture.enabled);
+  ck_assert_uint_eq (lab->capture.lab_limit, LOOM_CAPTURE_LAB_LIMIT_DEFAULT);
+}
+END_TEST
+
+START_TEST (test_capture_sizes)
+{
+  static const struct
+  {
+    const char *text;
+    uint64_t bytes;
+  } cases[] = {
+    { "1048576", 1048576 },
+    { "\"3145728\"", 3145728 },
+    { "2097152B", 2097152 },
+    { "2048KiB", 2048ull << 10 },
+    { "1500KB", 1500000 },
+    { "2048K", 2048ull << 10 },
+    { "64MiB", 64ull << 20 },
+    { "10MB", 10000000 },
+    { "2M", 2ull << 20 },
+    { "1GiB", 1ull << 30 },
+    { "5GB", 5000000000ull },
+    { "2G", 2ull << 30 },
+    { "64mib", 64ull << 20 },
+    { "\"64 MiB\"", 64ull << 20 },
+    { "3gb", 3000000000ull },
+    { "16384GiB", 16384ull << 30 },
+  };
+  size_t i;
+
+  for (i = 0; i < sizeof (cases) / sizeof (cases[0]); i++)
+    {
+      char *y = loom_xasprintf ("name: s\ncapture:\n  link-limit: %s\n  lab-limit: %s\n"
+                                "topology: {}\n",
+                                cases[i].text, cases[i].text);
+      lab = loom_topology_load_buffer ("lab.yml", y, strlen (y), &diags);
+      ck_assert_msg (lab != NULL, "size %s should load; got:\n%s", cases[i].text, dump ());
+      ck_assert_msg (lab->capture.link_limit == cases[i].bytes
+                         && lab->capture.lab_limit == cases[i].bytes,
+                     "size %s: expected %llu bytes, got %llu and %llu", cases[i].text,
+                     (unsigned long long) cases[i].bytes,
+                     (unsigned long long) lab->capture.link_limit,
+                     (unsigned long long) lab->capture.lab_limit);
+      free (y);
+      teardown ();
+      setup ();
+    }
+}
+END_TEST
+
+START_TEST (test_capture_nodes_and_links)
+{
+  static const char y[] = "name: c\n"                                          /* 1 */
+                          "topology:\n"                                        /* 2 */
+                          "  defaults:\n"                                      /* 3 */
+                          "    capture: false\n"                               /* 4 */
+                          "  kinds:\n"                                         /* 5 */
+                          "    switch: {capture: true}\n"                      /* 6 */
+                          "  groups:\n"                                        /* 7 */
+                          "    quiet: {kind: router, capture: false}\n"        /* 8 */
+                          "    loud: {kind: router, capture: true}\n"          /* 9 */
+                          "  nodes:\n"                                         /* 10 */
+                          "    h1: {}\n"                         /* defaults */   /* 11 */
+                          "    h2: {capture: true}\n"            /* own */        /* 12 */
+                          "    sw1: {kind: switch}\n"            /* kinds */      /* 13 */
+                          "    sw2: {kind: switch, capture: off}\n"            /* 14 */
+                          "    r1: {group: loud}\n"                            /* 15 */
+                          "    r2: {group: loud, capture: false}\n"            /* 16 */
+                          "    r3: {group: quiet, capture: true}\n"            /* 17 */
+                          "  links:\n"                                         /* 18 */
+                          "    - endpoints: [h2:eth1, sw1:p1]\n"               /* 19 */
+                          "    - endpoints: [h1:eth1, sw1:p2]\n"               /* 20 */
+                          "    - endpoints: [h2:eth2, r1:eth1]\n"              /* 21 */
+                          "      capture: false\n"                             /* 22 */
+                          "    - type: veth\n"                                 /* 23 */
+                          "      capture: false\n"                             /* 24 */
+                          "      endpoints:\n"                                 /* 25 */
+                          "        - {node: r1, interface: eth2}\n"            /* 26 */
+                          "        - {node: r3, interface: eth1}\n"            /* 27 */
+                          "    - type: veth\n"                                 /* 28 */
+                          "      capture: true\n"                              /* 29 */
+                          "      endpoints:\n"                                 /* 30 */
+                          "        - {node: r1, interface: eth3}\n"            /* 31 */
+                          "        - {node: r3, interface: eth2}\n"            /* 32 */
+                          "    - endpoints: [r1:eth4, sw2:p1]\n"               /* 33 */
+                          "    - endpoints: [r2:eth1, r3:eth3]\n"              /* 34 */
+                          "    - endpoints: [r1:eth5, sw1:p3]\n"               /* 35 */
+                          "      capture: true\n";                             /* 36 */
+
+  ck_loads (y);
+  ck_assert_int_eq (diags.n, 0);
+  /* The most specific level wins: node, group, kinds.<kind>, defaults. */
+  ck_assert (!node ("h1")->capture);
+  ck_assert (node ("h2")->capture);
+  ck_assert (node ("sw1")->capture);
+  ck_assert (!node ("sw2")->capture);
+  ck_assert (node ("r1")->capture);
+  ck_assert (!node ("r2")->capture);
+  ck_assert (node ("r3")->capture);
+  /* A link is captured when the lab, the link and both its nodes allow it. */
+  ck_assert (lab->links[0]->capture);  /* h2 - sw1 */
+  ck_assert (!lab->links[1]->capture); /* h1 says no */
+  ck_assert (!lab->links[2]->capture); /* the brief link says no */
+  ck_assert (!lab->links[3]->capture); /* the extended link says no */
+  ck_assert (lab->links[4]->capture);  /* extended, yes */
+  ck_assert (!lab->links[5]->capture); /* sw2 says no */
+  ck_assert (!lab->links[6]->capture); /* r2 says no */
+  ck_assert (lab->links[7]->capture);  /* brief, yes */
+  ck_assert_int_eq (lab->links[3]->mark.line, 23);
+}
+END_TEST
+
 /* Mistakes: each at its line:col, saying what was expected */
 
 START_TEST (test_unknown_key)
@@ -1323,6 +1553,131 @@ START_TEST (test_many_errors_all_reported)
 }
 END_TEST
 
+START_TEST (test_capture_errors)
+{
+  static const char y[] = "name: c\n"                                          /* 1 */
+                          "capture:\n"                                         /* 2 */
+                          "  enabled: maybe\n"                                 /* 3 */
+                          "  snaplen: 63\n"                                    /* 4 */
+                          "  link-limit: 64 potatoes\n"                        /* 5 */
+                          "  lab-limit: 512KiB\n"                              /* 6 */
+                          "  ring-files: 4\n"                                  /* 7 */
+                          "topology:\n"                                        /* 8 */
+                          "  capture: false\n"                                 /* 9 */
+                          "  defaults: {capture: 0}\n"                         /* 10 */
+                          "  kinds:\n"                                         /* 11 */
+                          "    switch: {capture: [no]}\n"                      /* 12 */
+                          "  nodes:\n"                                         /* 13 */
+                          "    h1:\n"                                          /* 14 */
+                          "      capture: nope\n"                              /* 15 */
+                          "      interfaces:\n"                                /* 16 */
+                          "        eth1: {capture: false}\n"                   /* 17 */
+                          "    h2: {}\n"                                       /* 18 */
+                          "  links:\n"                                         /* 19 */
+                          "    - endpoints: [h1:eth1, h2:eth1]\n"              /* 20 */
+                          "      capture: 1\n"                                 /* 21 */
+                          "    - type: veth\n"                                 /* 22 */
+                          "      capture:\n"                                   /* 23 */
+                          "      endpoints:\n"                                 /* 24 */
+                          "        - {node: h1, interface: eth2, capture: no}\n" /* 25 */
+                          "        - {node: h2, interface: eth2}\n";           /* 26 */
+
+  ck_fails (y);
+  ck_error_at (3, 12, "expected true or false for 'enabled', found 'maybe'");
+  ck_error_at (4, 12, "expected an integer from 64 to 262144 for 'snaplen', found '63'");
+  ck_error_at (5, 15, "expected a size (a number of bytes, or a whole number with a unit: KiB, "
+                      "MiB, GiB; KB, MB, GB; K, M, G; as in 64MiB) for 'link-limit', found "
+                      "'64 potatoes'");
+  ck_error_at (6, 14, "expected at least 1 MiB (1048576 bytes) for 'lab-limit', found '512KiB' "
+                      "(524288 bytes)");
+  ck_error_at (7, 3, "unknown key 'ring-files' in 'capture'; expected one of: enabled, snaplen, "
+                     "link-limit, lab-limit");
+  ck_error_at (9, 3, "unknown key 'capture' in 'topology'; put it at the top level");
+  ck_error_at (10, 23, "expected true or false for 'capture', found '0'");
+  ck_error_at (12, 23, "expected true or false for 'capture', found a list");
+  ck_error_at (15, 16, "expected true or false for 'capture', found 'nope'");
+  /* Not an interface setting: an unknown key, like any other. */
+  ck_error_at (17, 16, "unknown key 'capture' in nodes.h1.interfaces.eth1; expected one of: "
+                       "ipv4, ipv6, mac, mtu, vlan, trunk");
+  ck_error_at (21, 16, "expected true or false for 'capture', found '1'");
+  ck_error_at (23, 15, "expected true or false for 'capture', found nothing");
+  ck_error_at (25, 39, "unknown key 'capture' in an endpoint");
+  ck_assert_msg (diags.n_errors == 13, "expected 13 errors; got:\n%s", dump ());
+}
+END_TEST
+
+START_TEST (test_capture_limit_errors)
+{
+  static const char *const bad[] = {
+    "-1MiB", "1.5GiB", "MiB", "64TiB", "64 MiB ", "64  MiB", "0x100000", "99999999999999999999",
+    "18446744073709551615GiB", "", "~", "{a: 1}", "[1MiB]", "1_048_576", "64Mi", "64MIB2",
+    "1048576 ",
+  };
+  size_t i;
+
+  /* Both given: lab-limit is checked against the link-limit written. */
+  ck_fails ("name: c\n"
+            "capture:\n"
+            "  link-limit: 1GiB\n"
+            "  lab-limit: 512MiB\n"
+            "topology: {}\n");
+  ck_error_at (4, 14, "expected 'lab-limit' to be at least 'link-limit' (1 GiB, at line 3, "
+                      "column 15), found '512MiB' (512 MiB)");
+  ck_assert_int_eq (diags.n_errors, 1);
+  teardown ();
+  setup ();
+  /* One given: checked against the other's default. */
+  ck_fails ("name: c\ncapture: {lab-limit: 10MB}\ntopology: {}\n");
+  ck_error_at (2, 22, "expected 'lab-limit' to be at least 'link-limit' (64 MiB by default; set "
+                      "a smaller 'link-limit'), found '10MB' (10000000 bytes)");
+  teardown ();
+  setup ();
+  ck_fails ("name: c\ncapture: {link-limit: 2G}\ntopology: {}\n");
+  ck_error_at (2, 23, "expected 'link-limit' to be at most 'lab-limit' (1 GiB by default; set a "
+                      "larger 'lab-limit'), found '2G' (2 GiB)");
+  teardown ();
+  setup ();
+  /* Too small, decimal: 1MB is less than 1 MiB. */
+  ck_fails ("name: c\ncapture: {link-limit: 1MB}\ntopology: {}\n");
+  ck_error_at (2, 23, "expected at least 1 MiB (1048576 bytes) for 'link-limit', found '1MB' "
+                      "(1000000 bytes)");
+  ck_assert_int_eq (diags.n_errors, 1);
+  teardown ();
+  setup ();
+  ck_fails ("name: c\ncapture: {link-limit: 0}\ntopology: {}\n");
+  ck_error_at (2, 23, "expected at least 1 MiB (1048576 bytes) for 'link-limit', found '0'");
+  teardown ();
+  setup ();
+  ck_fails ("name: c\ncapture: {snaplen: 262145}\ntopology: {}\n");
+  ck_error_at (2, 20, "expected an integer from 64 to 262144 for 'snaplen', found '262145'");
+  teardown ();
+  setup ();
+  ck_fails ("name: c\ncapture: maybe\ntopology: {}\n");
+  ck_error_at (2, 10, "expected true, false or a mapping of capture settings (enabled, snaplen, "
+                      "link-limit, lab-limit) for 'capture', found 'maybe'");
+  teardown ();
+  setup ();
+  ck_fails ("name: c\ncapture: [false]\ntopology: {}\n");
+  ck_error_at (2, 10, "expected true, false or a mapping of capture settings");
+  teardown ();
+  setup ();
+
+  for (i = 0; i < sizeof (bad) / sizeof (bad[0]); i++)
+    {
+      /* Quoted when YAML would otherwise drop the spaces or the empty string. */
+      bool quote = bad[i][0] == '\0' || strchr (bad[i], ' ');
+      char *y = loom_xasprintf ("name: c\ncapture:\n  link-limit: %s%s%s\ntopology: {}\n",
+                                quote ? "\"" : "", bad[i], quote ? "\"" : "");
+      lab = loom_topology_load_buffer ("lab.yml", y, strlen (y), &diags);
+      ck_assert_msg (lab == NULL && has_diag (LOOM_DIAG_ERROR, 3, 15, "expected a size"),
+                     "link-limit '%s' should be refused at 3:15; got:\n%s", bad[i], dump ());
+      free (y);
+      teardown ();
+      setup ();
+    }
+}
+END_TEST
+
 /* Never crash, whatever the input: every prefix of a real lab, mutations of it, and
  * random bytes. Either a lab comes back, or errors do. */
 
@@ -1415,6 +1770,10 @@ parser_suite (void)
   tcase_add_test (tc, test_position);
   tcase_add_test (tc, test_merge_keys);
   tcase_add_test (tc, test_prefix);
+  tcase_add_test (tc, test_capture_defaults);
+  tcase_add_test (tc, test_capture_top_level);
+  tcase_add_test (tc, test_capture_sizes);
+  tcase_add_test (tc, test_capture_nodes_and_links);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("errors");
@@ -1438,6 +1797,8 @@ parser_suite (void)
   tcase_add_test (tc, test_names_in_file);
   tcase_add_test (tc, test_containerlab_warnings_once);
   tcase_add_test (tc, test_many_errors_all_reported);
+  tcase_add_test (tc, test_capture_errors);
+  tcase_add_test (tc, test_capture_limit_errors);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("robustness");

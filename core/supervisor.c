@@ -1,0 +1,756 @@
+/* The per-lab supervisor (see supervisor.h): one epoll loop over every capture socket,
+ * the API socket and its clients, a signalfd and an inotify watch on the lab's state
+ * directory. Nothing in it sleeps; every wakeup is an event. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/capture.h"
+#include "core/lab.h"
+#include "core/state.h"
+#include "core/supervisor.h"
+#include "core/util.h"
+
+#define MAX_EVENTS 64
+#define MAX_CLIENTS 64
+#define CLIENT_BUF 8192
+
+enum
+{
+  EV_CAPTURE = 1,
+  EV_LISTEN,
+  EV_CLIENT,
+  EV_SIGNAL,
+  EV_INOTIFY,
+};
+#define EV_TAG(type, idx) (((uint64_t) (type) << 32) | (uint32_t) (idx))
+
+struct cap
+{
+  struct loom_ring ring;
+  int fd;
+  char *endpoint;
+  char *peer;
+  uint64_t drops;
+};
+
+struct client
+{
+  int fd;
+  size_t len;
+  char buf[CLIENT_BUF];
+};
+
+struct sup
+{
+  char *lab;
+  char *statedir;
+  char *sockpath;
+  int epfd;
+  int listen_fd;
+  int sig_fd;
+  int ino_fd;
+  struct cap *caps;
+  size_t n_caps;
+  struct loom_ring_set set;
+  uint32_t snaplen;
+  uint8_t *buf;
+  struct client *clients[MAX_CLIENTS];
+  time_t started;
+  bool stop;
+};
+
+static void
+logf_ (const char *fmt, ...)
+{
+  va_list ap;
+  char ts[32];
+  time_t now = time (NULL);
+  struct tm tm;
+
+  localtime_r (&now, &tm);
+  strftime (ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
+  fprintf (stderr, "%s supervisor: ", ts);
+  va_start (ap, fmt);
+  vfprintf (stderr, fmt, ap);
+  va_end (ap);
+  fputc ('\n', stderr);
+  fflush (stderr);
+}
+
+static const char *
+node_netns (json_t *state, const char *node)
+{
+  size_t i;
+  json_t *n;
+  json_array_foreach (json_object_get (state, "nodes"), i, n)
+  {
+    const char *name = json_string_value (json_object_get (n, "name"));
+    if (name && strcmp (name, node) == 0)
+      return json_string_value (json_object_get (n, "netns"));
+  }
+  return NULL;
+}
+
+static int
+iface_ifindex (json_t *state, const char *node, const char *ifname)
+{
+  size_t i, j;
+  json_t *n, *f;
+  json_array_foreach (json_object_get (state, "nodes"), i, n)
+  {
+    const char *name = json_string_value (json_object_get (n, "name"));
+    if (!name || strcmp (name, node) != 0)
+      continue;
+    json_array_foreach (json_object_get (n, "interfaces"), j, f)
+    {
+      const char *fn = json_string_value (json_object_get (f, "name"));
+      if (fn && strcmp (fn, ifname) == 0)
+        return (int) json_integer_value (json_object_get (f, "ifindex"));
+    }
+  }
+  return 0;
+}
+
+/* Opens a capture point and its ring for every captured link of the lab. */
+static int
+open_captures (struct sup *s, json_t *state, loom_error_t *err)
+{
+  json_t *cap = json_object_get (state, "capture");
+  const char *labdir = json_string_value (json_object_get (state, "labdir"));
+  loom_autofree char *root = loom_xasprintf ("%s/captures", labdir ? labdir : ".");
+  json_t *links = json_object_get (state, "links"), *l;
+  uint64_t link_limit;
+  size_t i, n_links = json_array_size (links), n_cap = 0;
+
+  s->snaplen = json_integer_value (json_object_get (cap, "snaplen"));
+  if (s->snaplen == 0)
+    s->snaplen = 65535;
+  link_limit = json_integer_value (json_object_get (cap, "link_limit"));
+  s->set.limit = json_integer_value (json_object_get (cap, "lab_limit"));
+  if (link_limit == 0)
+    link_limit = 64ULL << 20;
+  if (s->set.limit == 0)
+    s->set.limit = 1ULL << 30;
+  s->buf = loom_xmalloc ((size_t) s->snaplen * MAX_EVENTS);
+  s->caps = loom_xcalloc (n_links + 1, sizeof *s->caps);
+
+  json_array_foreach (links, i, l)
+  {
+    json_t *a = json_object_get (l, "a"), *z = json_object_get (l, "z");
+    const char *an = json_string_value (json_object_get (a, "node"));
+    const char *ai = json_string_value (json_object_get (a, "interface"));
+    const char *zn = json_string_value (json_object_get (z, "node"));
+    const char *zi = json_string_value (json_object_get (z, "interface"));
+    const char *name = json_string_value (json_object_get (l, "capture_name"));
+    const char *ns;
+    struct cap *c;
+    struct epoll_event ev = { .events = EPOLLIN };
+
+    if (!json_is_true (json_object_get (l, "capture")) || !an || !ai || !zn || !zi || !name)
+      continue;
+    ns = node_netns (state, an);
+    if (ns == NULL)
+      return loom_error_make (err, 0, "link %s:%s: no namespace in the state", an, ai);
+    c = &s->caps[n_cap];
+    c->endpoint = loom_xasprintf ("%s:%s", an, ai);
+    c->peer = loom_xasprintf ("%s:%s", zn, zi);
+    c->fd = loom_capture_socket (ns, ai, iface_ifindex (state, an, ai), NULL, s->snaplen, err);
+    if (c->fd < 0)
+      return loom_error_wrap (err, "capture %s", c->endpoint);
+    n_cap++;
+    s->n_caps = n_cap;
+    c->ring.dir = loom_xasprintf ("%s/%s", root, name);
+    c->ring.name = loom_xstrdup (name);
+    c->ring.if_name = loom_xstrdup (c->endpoint);
+    c->ring.comment = loom_xasprintf ("link %s -- %s", c->endpoint, c->peer);
+    c->ring.snaplen = s->snaplen;
+    c->ring.limit = link_limit;
+    /* Four files per ring: rotation frees a quarter of the ring at a time. */
+    c->ring.file_size = link_limit / 4;
+    if (c->ring.file_size < 2ULL * (s->snaplen + 4096))
+      c->ring.file_size = 2ULL * (s->snaplen + 4096);
+    LOOM_PUSH (s->set.rings, s->set.n, &c->ring);
+    if (loom_ring_open (&c->ring, &s->set, err) < 0)
+      return loom_error_wrap (err, "capture %s", c->endpoint);
+    ev.data.u64 = EV_TAG (EV_CAPTURE, n_cap - 1);
+    if (epoll_ctl (s->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+      return loom_error_make (err, errno, "epoll");
+  }
+  return 0;
+}
+
+static void
+drain_capture (struct sup *s, struct cap *c)
+{
+  struct loom_frame frames[MAX_EVENTS];
+  loom_error_t err = NULL;
+  int n, i, rounds = 0;
+
+  /* A few batches per wakeup, then back to the loop so one busy link cannot starve
+   * the others (level-triggered epoll brings us back). */
+  do
+    {
+      n = loom_capture_read (c->fd, s->buf, s->snaplen, frames, MAX_EVENTS, &err);
+      for (i = 0; i < n; i++)
+        if (loom_ring_write (&c->ring, &s->set, &frames[i], &err) < 0)
+          break;
+      if (err)
+        {
+          loom_autofree char *t = loom_error_text (err);
+          logf_ ("%s: %s", c->endpoint, t);
+          loom_error_release (&err);
+          break;
+        }
+    }
+  while (n == MAX_EVENTS && ++rounds < 8);
+  loom_ring_flush (&c->ring);
+}
+
+static json_t *
+cmd_status (struct sup *s)
+{
+  uint64_t packets = 0, bytes = 0, drops = 0;
+  size_t i;
+
+  for (i = 0; i < s->n_caps; i++)
+    {
+      s->caps[i].drops += loom_capture_drops (s->caps[i].fd);
+      packets += s->caps[i].ring.packets;
+      bytes += s->caps[i].ring.bytes;
+      drops += s->caps[i].drops;
+    }
+  return json_pack ("{s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "ok", 1, "lab", s->lab,
+                    "pid", (json_int_t) getpid (), "started", (json_int_t) s->started, "uptime",
+                    (json_int_t) (time (NULL) - s->started), "links", (json_int_t) s->n_caps,
+                    "packets", (json_int_t) packets, "bytes", (json_int_t) bytes, "drops",
+                    (json_int_t) drops, "capture_bytes", (json_int_t) s->set.total);
+}
+
+/* Writes out everything the sockets hold: frames the kernel delivered before the
+ * request are in the files when the answer comes (a sync point for readers). */
+static void
+drain_all (struct sup *s)
+{
+  size_t i;
+  for (i = 0; i < s->n_caps; i++)
+    {
+      struct cap *c = &s->caps[i];
+      struct loom_frame frames[MAX_EVENTS];
+      loom_error_t err = NULL;
+      int n, k;
+      while ((n = loom_capture_read (c->fd, s->buf, s->snaplen, frames, MAX_EVENTS, &err)) > 0)
+        for (k = 0; k < n; k++)
+          if (loom_ring_write (&c->ring, &s->set, &frames[k], &err) < 0)
+            break;
+      loom_error_release (&err);
+      loom_ring_flush (&c->ring);
+    }
+}
+
+static json_t *
+cmd_captures (struct sup *s)
+{
+  json_t *links = json_array ();
+  size_t i, j;
+
+  drain_all (s);
+  for (i = 0; i < s->n_caps; i++)
+    {
+      struct cap *c = &s->caps[i];
+      json_t *files = json_array ();
+
+      c->drops += loom_capture_drops (c->fd);
+      for (j = 0; j < c->ring.n_files; j++)
+        {
+          loom_autofree char *p = loom_xasprintf ("%s/%s-%06u.pcapng", c->ring.dir, c->ring.name,
+                                                  c->ring.files[j].seq);
+          json_array_append_new (files, json_pack ("{s:s, s:I}", "path", p, "size",
+                                                   (json_int_t) c->ring.files[j].size));
+        }
+      json_array_append_new (
+          links, json_pack ("{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I}", "name",
+                            c->ring.name, "endpoint", c->endpoint, "peer", c->peer, "dir",
+                            c->ring.dir, "files", files, "size", (json_int_t) c->ring.total,
+                            "limit", (json_int_t) c->ring.limit, "packets",
+                            (json_int_t) c->ring.packets, "bytes", (json_int_t) c->ring.bytes,
+                            "drops", (json_int_t) c->drops));
+    }
+  return json_pack ("{s:b, s:o, s:I, s:I, s:i}", "ok", 1, "links", links, "total",
+                    (json_int_t) s->set.total, "limit", (json_int_t) s->set.limit, "snaplen",
+                    (int) s->snaplen);
+}
+
+static json_t *
+handle (struct sup *s, const char *line)
+{
+  json_error_t jerr;
+  json_t *req = json_loads (line, 0, &jerr), *resp;
+  const char *cmd = json_string_value (json_object_get (req, "cmd"));
+
+  if (cmd == NULL)
+    resp = json_pack ("{s:b, s:s}", "ok", 0, "error", "expected {\"cmd\": ...}");
+  else if (strcmp (cmd, "status") == 0)
+    resp = cmd_status (s);
+  else if (strcmp (cmd, "captures") == 0)
+    resp = cmd_captures (s);
+  else if (strcmp (cmd, "stop") == 0)
+    {
+      s->stop = true;
+      resp = json_pack ("{s:b}", "ok", 1);
+    }
+  else
+    resp = json_pack ("{s:b, s:s+}", "ok", 0, "error", "unknown command ", cmd);
+  json_decref (req);
+  return resp;
+}
+
+static void
+client_close (struct sup *s, int idx)
+{
+  epoll_ctl (s->epfd, EPOLL_CTL_DEL, s->clients[idx]->fd, NULL);
+  close (s->clients[idx]->fd);
+  free (s->clients[idx]);
+  s->clients[idx] = NULL;
+}
+
+static void
+client_read (struct sup *s, int idx)
+{
+  struct client *c = s->clients[idx];
+  ssize_t r = read (c->fd, c->buf + c->len, sizeof c->buf - c->len - 1);
+  char *nl;
+
+  if (r <= 0)
+    {
+      if (r < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+      client_close (s, idx);
+      return;
+    }
+  c->len += r;
+  c->buf[c->len] = '\0';
+  while ((nl = strchr (c->buf, '\n')))
+    {
+      json_t *resp;
+      char *text;
+      *nl = '\0';
+      resp = handle (s, c->buf);
+      text = json_dumps (resp, JSON_COMPACT);
+      json_decref (resp);
+      if (text)
+        {
+          size_t len = strlen (text);
+          text[len] = '\n';
+          /* Responses are small; a client that cannot take one is dropped. */
+          if (send (c->fd, text, len + 1, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t) len + 1)
+            {
+              free (text);
+              client_close (s, idx);
+              return;
+            }
+          free (text);
+        }
+      memmove (c->buf, nl + 1, c->len - (nl + 1 - c->buf) + 1);
+      c->len -= nl + 1 - c->buf;
+    }
+  if (c->len >= sizeof c->buf - 1)
+    client_close (s, idx);
+}
+
+static void
+client_accept (struct sup *s)
+{
+  int fd = accept4 (s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), i;
+  struct epoll_event ev = { .events = EPOLLIN };
+
+  if (fd < 0)
+    return;
+  for (i = 0; i < MAX_CLIENTS && s->clients[i]; i++)
+    ;
+  if (i == MAX_CLIENTS)
+    {
+      close (fd);
+      return;
+    }
+  s->clients[i] = loom_xcalloc (1, sizeof (struct client));
+  s->clients[i]->fd = fd;
+  ev.data.u64 = EV_TAG (EV_CLIENT, i);
+  epoll_ctl (s->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int
+setup (struct sup *s, loom_error_t *err)
+{
+  loom_autofree char *path = loom_xasprintf ("%s/state.json", s->statedir);
+  json_t *state;
+  json_error_t jerr;
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  struct epoll_event ev = { .events = EPOLLIN };
+  sigset_t mask;
+  int r;
+
+  state = json_load_file (path, 0, &jerr);
+  if (state == NULL)
+    return loom_error_make (err, 0, "read %s: %s", path, jerr.text);
+  s->epfd = epoll_create1 (EPOLL_CLOEXEC);
+  r = open_captures (s, state, err);
+  json_decref (state);
+  if (r < 0)
+    return -1;
+
+  sigemptyset (&mask);
+  sigaddset (&mask, SIGTERM);
+  sigaddset (&mask, SIGINT);
+  sigaddset (&mask, SIGHUP);
+  sigprocmask (SIG_BLOCK, &mask, NULL);
+  signal (SIGPIPE, SIG_IGN);
+  s->sig_fd = signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  ev.data.u64 = EV_TAG (EV_SIGNAL, 0);
+  epoll_ctl (s->epfd, EPOLL_CTL_ADD, s->sig_fd, &ev);
+
+  /* Gone state directory = the lab was destroyed without us: stop. */
+  s->ino_fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+  if (s->ino_fd >= 0 && inotify_add_watch (s->ino_fd, s->statedir, IN_DELETE_SELF | IN_MOVE_SELF) >= 0)
+    {
+      ev.data.u64 = EV_TAG (EV_INOTIFY, 0);
+      epoll_ctl (s->epfd, EPOLL_CTL_ADD, s->ino_fd, &ev);
+    }
+
+  s->sockpath = loom_xasprintf ("%s/supervisor.sock", s->statedir);
+  if (strlen (s->sockpath) >= sizeof addr.sun_path)
+    return loom_error_make (err, ENAMETOOLONG, "socket path %s", s->sockpath);
+  strcpy (addr.sun_path, s->sockpath);
+  unlink (s->sockpath);
+  s->listen_fd = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (s->listen_fd < 0 || bind (s->listen_fd, (struct sockaddr *) &addr, sizeof addr) < 0
+      || listen (s->listen_fd, 16) < 0)
+    return loom_error_make (err, errno, "listen on %s", s->sockpath);
+  ev.data.u64 = EV_TAG (EV_LISTEN, 0);
+  epoll_ctl (s->epfd, EPOLL_CTL_ADD, s->listen_fd, &ev);
+  return 0;
+}
+
+static void
+teardown (struct sup *s)
+{
+  size_t i;
+  for (i = 0; i < s->n_caps; i++)
+    {
+      loom_ring_close (&s->caps[i].ring);
+      close (s->caps[i].fd);
+    }
+  for (i = 0; i < MAX_CLIENTS; i++)
+    if (s->clients[i])
+      client_close (s, i);
+  if (s->sockpath)
+    unlink (s->sockpath);
+}
+
+int
+loom_supervisor_run (const char *lab, int ready_fd)
+{
+  struct sup s = { .lab = (char *) lab, .listen_fd = -1, .sig_fd = -1, .ino_fd = -1 };
+  struct epoll_event evs[MAX_EVENTS];
+  loom_error_t err = NULL;
+  int i, n;
+
+  s.started = time (NULL);
+  s.statedir = loom_state_dir (lab);
+  if (setup (&s, &err) < 0)
+    {
+      loom_autofree char *t = loom_error_text (err);
+      logf_ ("cannot start: %s", t);
+      if (ready_fd >= 0)
+        dprintf (ready_fd, "error: %s\n", t);
+      teardown (&s);
+      return 1;
+    }
+  logf_ ("lab %s: capturing %zu links (pid %d)", lab, s.n_caps, (int) getpid ());
+  if (ready_fd >= 0)
+    {
+      (void) !write (ready_fd, "ok\n", 3);
+      close (ready_fd);
+    }
+
+  while (!s.stop)
+    {
+      n = epoll_wait (s.epfd, evs, MAX_EVENTS, -1);
+      if (n < 0 && errno != EINTR)
+        break;
+      for (i = 0; i < n && !s.stop; i++)
+        {
+          uint32_t type = evs[i].data.u64 >> 32, idx = (uint32_t) evs[i].data.u64;
+          switch (type)
+            {
+            case EV_CAPTURE:
+              drain_capture (&s, &s.caps[idx]);
+              break;
+            case EV_LISTEN:
+              client_accept (&s);
+              break;
+            case EV_CLIENT:
+              if (s.clients[idx])
+                client_read (&s, idx);
+              break;
+            case EV_SIGNAL:
+              {
+                struct signalfd_siginfo si;
+                if (read (s.sig_fd, &si, sizeof si) == sizeof si)
+                  logf_ ("signal %d: stopping", (int) si.ssi_signo);
+                s.stop = true;
+                break;
+              }
+            case EV_INOTIFY:
+              logf_ ("the lab's state directory is gone: stopping");
+              s.stop = true;
+              break;
+            }
+        }
+    }
+  teardown (&s);
+  logf_ ("stopped");
+  return 0;
+}
+
+/* ---- spawning and talking to it ------------------------------------------------- */
+
+/* Formats a decimal number without malloc (async-signal-safe). */
+static size_t
+fmt_u (char *out, unsigned long v)
+{
+  char tmp[24];
+  size_t n = 0, i;
+  do
+    tmp[n++] = '0' + v % 10;
+  while ((v /= 10));
+  for (i = 0; i < n; i++)
+    out[i] = tmp[n - 1 - i];
+  return n;
+}
+
+pid_t
+loom_supervisor_spawn (const char *lab, const char *exe, int journal_fd, const char *log_path,
+                       loom_error_t *err)
+{
+  char self[PATH_MAX];
+  int pipefd[2], logfd, nullfd;
+  pid_t child, pid = -1;
+  char line[256];
+  ssize_t r;
+  size_t got = 0;
+  const char *run_dir = loom_run_dir ();
+
+  if (exe == NULL)
+    exe = getenv ("NETLOOM_EXE");
+  if (exe == NULL)
+    {
+      ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
+      if (n < 0)
+        return loom_error_make (err, errno, "find the netloom binary");
+      self[n] = '\0';
+      exe = self;
+    }
+  logfd = open (log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (logfd < 0)
+    return loom_error_make (err, errno, "open %s", log_path);
+  nullfd = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  if (pipe2 (pipefd, O_CLOEXEC) < 0)
+    {
+      close (logfd);
+      close (nullfd);
+      return loom_error_make (err, errno, "pipe");
+    }
+  child = fork ();
+  if (child < 0)
+    {
+      close (logfd);
+      close (nullfd);
+      close (pipefd[0]);
+      close (pipefd[1]);
+      return loom_error_make (err, errno, "fork");
+    }
+  if (child == 0)
+    {
+      /* Detach: a session of its own, and a grandchild so that it is nobody's child
+       * (nobody has to reap it, and it outlives us). Async-signal-safe calls only. */
+      char *argv[] = { "netloom", "supervise", "--run-dir", (char *) run_dir, "--ready-fd", "3",
+                       (char *) lab, NULL };
+      char jl[64] = "proc ";
+      size_t jn;
+
+      setsid ();
+      if (fork () != 0)
+        _exit (0);
+      /* Record ourselves before anything else can go wrong. */
+      jn = 5 + fmt_u (jl + 5, (unsigned long) getpid ());
+      jl[jn++] = '\n';
+      if (write (journal_fd, jl, jn) != (ssize_t) jn)
+        _exit (126);
+      dup2 (nullfd, 0);
+      dup2 (logfd, 1);
+      dup2 (logfd, 2);
+      dup2 (pipefd[1], 3);
+      syscall (SYS_close_range, 4, ~0U, 0);
+      execv (exe, argv);
+      (void) !write (3, "error: cannot run the netloom binary\n", 37);
+      _exit (127);
+    }
+  close (pipefd[1]);
+  close (logfd);
+  close (nullfd);
+  waitpid (child, NULL, 0);
+  /* Wait for the verdict: "ok" once the supervisor is ready, else its error. */
+  while (got < sizeof line - 1 && (r = read (pipefd[0], line + got, sizeof line - 1 - got)) != 0)
+    {
+      if (r < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          break;
+        }
+      got += r;
+      if (memchr (line, '\n', got))
+        break;
+    }
+  close (pipefd[0]);
+  line[got] = '\0';
+  if (strncmp (line, "ok\n", 3) != 0)
+    {
+      char *nl = strchr (line, '\n');
+      if (nl)
+        *nl = '\0';
+      return loom_error_make (err, 0, "start the lab supervisor: %s (see %s)",
+                              got ? line : "it exited without a word", log_path);
+    }
+  /* The pid is in the journal; read it back for the caller. */
+  {
+    json_t *st = NULL;
+    loom_error_t e = NULL;
+    json_t *req = json_pack ("{s:s}", "cmd", "status");
+    st = loom_supervisor_call (lab, req, &e);
+    json_decref (req);
+    if (st)
+      pid = (pid_t) json_integer_value (json_object_get (st, "pid"));
+    json_decref (st);
+    loom_error_release (&e);
+  }
+  return pid > 0 ? pid : 0;
+}
+
+json_t *
+loom_supervisor_call (const char *lab, json_t *request, loom_error_t *err)
+{
+  loom_autofree char *dir = loom_state_dir (lab);
+  loom_autofree char *path = loom_xasprintf ("%s/supervisor.sock", dir);
+  loom_autofree char *text = json_dumps (request, JSON_COMPACT);
+  loom_autoclose int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  char buf[65536 * 4];
+  size_t got = 0;
+  json_t *resp;
+  json_error_t jerr;
+
+  if (fd < 0)
+    return loom_error_make (err, errno, "socket"), NULL;
+  if (strlen (path) >= sizeof addr.sun_path)
+    return loom_error_make (err, ENAMETOOLONG, "%s", path), NULL;
+  strcpy (addr.sun_path, path);
+  if (connect (fd, (struct sockaddr *) &addr, sizeof addr) < 0)
+    return loom_error_make (err, errno, "the supervisor of lab '%s' is not running", lab), NULL;
+  text = loom_xrealloc (text, strlen (text) + 2);
+  strcat (text, "\n");
+  if (send (fd, text, strlen (text), MSG_NOSIGNAL) < 0)
+    return loom_error_make (err, errno, "talk to the supervisor of lab '%s'", lab), NULL;
+  for (;;)
+    {
+      struct pollfd p = { .fd = fd, .events = POLLIN };
+      ssize_t r;
+      /* Bounded: a wedged supervisor must not hang the CLI. */
+      int pr = poll (&p, 1, 10000);
+      if (pr <= 0)
+        return loom_error_make (err, pr == 0 ? ETIMEDOUT : errno,
+                                "the supervisor of lab '%s' does not answer", lab),
+               NULL;
+      r = read (fd, buf + got, sizeof buf - 1 - got);
+      if (r <= 0)
+        return loom_error_make (err, r < 0 ? errno : 0,
+                                "the supervisor of lab '%s' closed the connection", lab),
+               NULL;
+      got += r;
+      if (memchr (buf, '\n', got) || got >= sizeof buf - 1)
+        break;
+    }
+  buf[got] = '\0';
+  resp = json_loads (buf, JSON_DISABLE_EOF_CHECK, &jerr);
+  if (resp == NULL)
+    loom_error_make (err, 0, "bad answer from the supervisor of lab '%s'", lab);
+  return resp;
+}
+
+/* True when pid runs `netloom supervise ... --run-dir <ours> ... <lab>`. */
+static bool
+is_our_supervisor (pid_t pid, const char *lab)
+{
+  char path[64];
+  loom_autofree char *cmd = NULL;
+  size_t len, i, argc = 0;
+  const char *argv[16];
+
+  snprintf (path, sizeof path, "/proc/%d/cmdline", (int) pid);
+  if (loom_read_file (path, &cmd, &len, NULL) < 0 || len == 0)
+    return false;
+  for (i = 0; i < len && argc < 16; i += strlen (cmd + i) + 1)
+    argv[argc++] = cmd + i;
+  if (argc < 7 || strcmp (argv[1], "supervise") != 0 || strcmp (argv[argc - 1], lab) != 0)
+    return false;
+  for (i = 2; i + 1 < argc; i++)
+    if (strcmp (argv[i], "--run-dir") == 0)
+      return strcmp (argv[i + 1], loom_run_dir ()) == 0;
+  return false;
+}
+
+static bool
+wait_exit (int pidfd, int ms)
+{
+  struct pollfd p = { .fd = pidfd, .events = POLLIN };
+  return poll (&p, 1, ms) > 0;
+}
+
+int
+loom_supervisor_kill (const char *lab, pid_t pid, loom_error_t *err)
+{
+  int pidfd;
+
+  if (pid <= 0 || !is_our_supervisor (pid, lab))
+    return 0; /* gone, or the pid now belongs to someone else */
+  pidfd = syscall (SYS_pidfd_open, pid, 0);
+  if (pidfd < 0)
+    return errno == ESRCH ? 0 : loom_error_make (err, errno, "pidfd_open %d", (int) pid);
+  if (kill (pid, SIGTERM) < 0 && errno != ESRCH)
+    {
+      close (pidfd);
+      return loom_error_make (err, errno, "stop supervisor %d", (int) pid);
+    }
+  /* It flushes its captures and exits; give it time, then no more. */
+  if (!wait_exit (pidfd, 5000))
+    {
+      kill (pid, SIGKILL);
+      wait_exit (pidfd, 5000);
+    }
+  close (pidfd);
+  return 0;
+}
