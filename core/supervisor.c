@@ -13,12 +13,16 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/bpfcap.h"
 #include "core/capture.h"
+#include "core/netns.h"
+#include "core/nl.h"
 #include "core/lab.h"
 #include "core/state.h"
 #include "core/supervisor.h"
@@ -35,16 +39,16 @@ enum
   EV_CLIENT,
   EV_SIGNAL,
   EV_INOTIFY,
+  EV_TIMER,
 };
 #define EV_TAG(type, idx) (((uint64_t) (type) << 32) | (uint32_t) (idx))
 
 struct cap
 {
   struct loom_ring ring;
-  int fd;
   char *endpoint;
   char *peer;
-  uint64_t drops;
+  bool dirty; /* written since the last flush */
 };
 
 struct client
@@ -63,11 +67,14 @@ struct sup
   int listen_fd;
   int sig_fd;
   int ino_fd;
+  int timer_fd;
   struct cap *caps;
   size_t n_caps;
+  struct loom_bpfcap bpf;
+  struct cap **dirty;
+  size_t n_dirty;
   struct loom_ring_set set;
   uint32_t snaplen;
-  uint8_t *buf;
   struct client *clients[MAX_CLIENTS];
   time_t started;
   bool stop;
@@ -125,7 +132,40 @@ iface_ifindex (json_t *state, const char *node, const char *ifname)
   return 0;
 }
 
-/* Opens a capture point and its ring for every captured link of the lab. */
+/* Netlink socket of the namespace the last capture end was in (ends of one namespace
+ * come one after another often enough to be worth keeping it). */
+struct ns_cache
+{
+  char *name;
+  struct nl_sock *sk;
+  int self;
+};
+
+static struct nl_sock *
+ns_socket (struct ns_cache *nc, const char *ns, loom_error_t *err)
+{
+  loom_autoclose int fd = -1;
+
+  if (nc->name && strcmp (nc->name, ns) == 0)
+    return nc->sk;
+  if (nc->sk)
+    loom_nl_close (nc->sk);
+  free (nc->name);
+  nc->sk = NULL;
+  nc->name = NULL;
+  fd = loom_netns_open (ns, err);
+  if (fd < 0 || loom_netns_enter (fd, err) < 0)
+    return NULL;
+  nc->sk = loom_nl_open (err);
+  if (loom_netns_enter (nc->self, err) < 0)
+    abort (); /* stuck in a node's namespace: nothing after this would be right */
+  if (nc->sk)
+    nc->name = loom_xstrdup (ns);
+  return nc->sk;
+}
+
+/* Opens a ring for every captured link of the lab and attaches the capture programs
+ * to the link's first endpoint. */
 static int
 open_captures (struct sup *s, json_t *state, loom_error_t *err)
 {
@@ -133,8 +173,11 @@ open_captures (struct sup *s, json_t *state, loom_error_t *err)
   const char *labdir = json_string_value (json_object_get (state, "labdir"));
   loom_autofree char *root = loom_xasprintf ("%s/captures", labdir ? labdir : ".");
   json_t *links = json_object_get (state, "links"), *l;
+  struct ns_cache nc = { NULL, NULL, open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC) };
+  struct epoll_event ev = { .events = EPOLLIN };
   uint64_t link_limit;
-  size_t i, n_links = json_array_size (links), n_cap = 0;
+  size_t i, n_links = json_array_size (links), n_cap = 0, n_want = 0;
+  int r = 0;
 
   s->snaplen = json_integer_value (json_object_get (cap, "snaplen"));
   if (s->snaplen == 0)
@@ -145,8 +188,19 @@ open_captures (struct sup *s, json_t *state, loom_error_t *err)
     link_limit = 64ULL << 20;
   if (s->set.limit == 0)
     s->set.limit = 1ULL << 30;
-  s->buf = loom_xmalloc ((size_t) s->snaplen * MAX_EVENTS);
   s->caps = loom_xcalloc (n_links + 1, sizeof *s->caps);
+  s->dirty = loom_xcalloc (n_links + 1, sizeof *s->dirty);
+  json_array_foreach (links, i, l)
+    n_want += json_is_true (json_object_get (l, "capture"));
+  if (n_want == 0)
+    return 0;
+  if (nc.self < 0)
+    return loom_error_make (err, errno, "open own namespace");
+  if (loom_bpfcap_open (&s->bpf, n_want, s->snaplen, LOOM_BPFCAP_RING_DEFAULT, err) < 0)
+    {
+      close (nc.self);
+      return -1;
+    }
 
   json_array_foreach (links, i, l)
   {
@@ -157,22 +211,20 @@ open_captures (struct sup *s, json_t *state, loom_error_t *err)
     const char *zi = json_string_value (json_object_get (z, "interface"));
     const char *name = json_string_value (json_object_get (l, "capture_name"));
     const char *ns;
+    struct nl_sock *sk;
     struct cap *c;
-    struct epoll_event ev = { .events = EPOLLIN };
 
     if (!json_is_true (json_object_get (l, "capture")) || !an || !ai || !zn || !zi || !name)
       continue;
     ns = node_netns (state, an);
     if (ns == NULL)
-      return loom_error_make (err, 0, "link %s:%s: no namespace in the state", an, ai);
+      {
+        r = loom_error_make (err, 0, "link %s:%s: no namespace in the state", an, ai);
+        break;
+      }
     c = &s->caps[n_cap];
     c->endpoint = loom_xasprintf ("%s:%s", an, ai);
     c->peer = loom_xasprintf ("%s:%s", zn, zi);
-    c->fd = loom_capture_socket (ns, ai, iface_ifindex (state, an, ai), NULL, s->snaplen, err);
-    if (c->fd < 0)
-      return loom_error_wrap (err, "capture %s", c->endpoint);
-    n_cap++;
-    s->n_caps = n_cap;
     c->ring.dir = loom_xasprintf ("%s/%s", root, name);
     c->ring.name = loom_xstrdup (name);
     c->ring.if_name = loom_xstrdup (c->endpoint);
@@ -183,41 +235,91 @@ open_captures (struct sup *s, json_t *state, loom_error_t *err)
     c->ring.file_size = link_limit / 4;
     if (c->ring.file_size < 2ULL * (s->snaplen + 4096))
       c->ring.file_size = 2ULL * (s->snaplen + 4096);
+    n_cap++;
+    s->n_caps = n_cap;
     LOOM_PUSH (s->set.rings, s->set.n, &c->ring);
     if (loom_ring_open (&c->ring, &s->set, err) < 0)
-      return loom_error_wrap (err, "capture %s", c->endpoint);
-    ev.data.u64 = EV_TAG (EV_CAPTURE, n_cap - 1);
-    if (epoll_ctl (s->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
-      return loom_error_make (err, errno, "epoll");
+      {
+        r = loom_error_wrap (err, "capture %s", c->endpoint);
+        break;
+      }
+    sk = ns_socket (&nc, ns, err);
+    if (sk == NULL
+        || loom_bpfcap_attach (&s->bpf, sk, iface_ifindex (state, an, ai), n_cap - 1, err) < 0)
+      {
+        r = loom_error_wrap (err, "capture %s", c->endpoint);
+        break;
+      }
   }
+  if (nc.sk)
+    loom_nl_close (nc.sk);
+  free (nc.name);
+  close (nc.self);
+  if (r < 0)
+    return -1;
+  ev.data.u64 = EV_TAG (EV_CAPTURE, 0);
+  if (epoll_ctl (s->epfd, EPOLL_CTL_ADD, loom_bpfcap_fd (&s->bpf), &ev) < 0)
+    return loom_error_make (err, errno, "epoll");
+  /* Frames of a quiet moment wake nobody (see bpfcap.h): collect them every few tens
+   * of milliseconds, so files are never far behind the wire. */
+  s->timer_fd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (s->timer_fd >= 0)
+    {
+      struct itimerspec its = {
+        .it_interval = { 0, LOOM_BPFCAP_FLUSH_MS * 1000000L },
+        .it_value = { 0, LOOM_BPFCAP_FLUSH_MS * 1000000L },
+      };
+      timerfd_settime (s->timer_fd, 0, &its, NULL);
+      ev.data.u64 = EV_TAG (EV_TIMER, 0);
+      epoll_ctl (s->epfd, EPOLL_CTL_ADD, s->timer_fd, &ev);
+    }
+  return 0;
+}
+
+static int
+on_frame (uint32_t link_id, const struct loom_frame *fr, void *ctx)
+{
+  struct sup *s = ctx;
+  struct cap *c = &s->caps[link_id];
+  loom_error_t err = NULL;
+
+  if (link_id >= s->n_caps)
+    return 0;
+  if (loom_ring_write (&c->ring, &s->set, fr, &err) < 0)
+    {
+      loom_autofree char *t = loom_error_text (err);
+      logf_ ("%s: %s", c->endpoint, t);
+      loom_error_release (&err);
+    }
+  if (!c->dirty)
+    {
+      c->dirty = true;
+      s->dirty[s->n_dirty++] = c;
+    }
   return 0;
 }
 
 static void
-drain_capture (struct sup *s, struct cap *c)
+flush_dirty (struct sup *s)
 {
-  struct loom_frame frames[MAX_EVENTS];
-  loom_error_t err = NULL;
-  int n, i, rounds = 0;
-
-  /* A few batches per wakeup, then back to the loop so one busy link cannot starve
-   * the others (level-triggered epoll brings us back). */
-  do
+  size_t i;
+  for (i = 0; i < s->n_dirty; i++)
     {
-      n = loom_capture_read (c->fd, s->buf, s->snaplen, frames, MAX_EVENTS, &err);
-      for (i = 0; i < n; i++)
-        if (loom_ring_write (&c->ring, &s->set, &frames[i], &err) < 0)
-          break;
-      if (err)
-        {
-          loom_autofree char *t = loom_error_text (err);
-          logf_ ("%s: %s", c->endpoint, t);
-          loom_error_release (&err);
-          break;
-        }
+      loom_ring_flush (&s->dirty[i]->ring);
+      s->dirty[i]->dirty = false;
     }
-  while (n == MAX_EVENTS && ++rounds < 8);
-  loom_ring_flush (&c->ring);
+  s->n_dirty = 0;
+}
+
+/* Takes what the ring holds, a bounded batch at a time so the API socket is not
+ * starved under a flood (level-triggered epoll brings us back). */
+static void
+drain_capture (struct sup *s)
+{
+  int rounds = 0;
+  while (loom_bpfcap_consume (&s->bpf, on_frame, s, 512) == 512 && ++rounds < 16)
+    ;
+  flush_dirty (s);
 }
 
 static json_t *
@@ -228,10 +330,9 @@ cmd_status (struct sup *s)
 
   for (i = 0; i < s->n_caps; i++)
     {
-      s->caps[i].drops += loom_capture_drops (s->caps[i].fd);
       packets += s->caps[i].ring.packets;
       bytes += s->caps[i].ring.bytes;
-      drops += s->caps[i].drops;
+      drops += loom_bpfcap_drops (&s->bpf, i);
     }
   return json_pack ("{s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "ok", 1, "lab", s->lab,
                     "pid", (json_int_t) getpid (), "started", (json_int_t) s->started, "uptime",
@@ -245,20 +346,10 @@ cmd_status (struct sup *s)
 static void
 drain_all (struct sup *s)
 {
-  size_t i;
-  for (i = 0; i < s->n_caps; i++)
-    {
-      struct cap *c = &s->caps[i];
-      struct loom_frame frames[MAX_EVENTS];
-      loom_error_t err = NULL;
-      int n, k;
-      while ((n = loom_capture_read (c->fd, s->buf, s->snaplen, frames, MAX_EVENTS, &err)) > 0)
-        for (k = 0; k < n; k++)
-          if (loom_ring_write (&c->ring, &s->set, &frames[k], &err) < 0)
-            break;
-      loom_error_release (&err);
-      loom_ring_flush (&c->ring);
-    }
+  if (s->n_caps)
+    while (loom_bpfcap_consume (&s->bpf, on_frame, s, 4096) > 0)
+      ;
+  flush_dirty (s);
 }
 
 static json_t *
@@ -273,7 +364,6 @@ cmd_captures (struct sup *s)
       struct cap *c = &s->caps[i];
       json_t *files = json_array ();
 
-      c->drops += loom_capture_drops (c->fd);
       for (j = 0; j < c->ring.n_files; j++)
         {
           loom_autofree char *p = loom_xasprintf ("%s/%s-%06u.pcapng", c->ring.dir, c->ring.name,
@@ -287,7 +377,7 @@ cmd_captures (struct sup *s)
                             c->ring.dir, "files", files, "size", (json_int_t) c->ring.total,
                             "limit", (json_int_t) c->ring.limit, "packets",
                             (json_int_t) c->ring.packets, "bytes", (json_int_t) c->ring.bytes,
-                            "drops", (json_int_t) c->drops));
+                            "drops", (json_int_t) loom_bpfcap_drops (&s->bpf, i)));
     }
   return json_pack ("{s:b, s:o, s:I, s:I, s:i}", "ok", 1, "links", links, "total",
                     (json_int_t) s->set.total, "limit", (json_int_t) s->set.limit, "snaplen",
@@ -448,11 +538,11 @@ static void
 teardown (struct sup *s)
 {
   size_t i;
+  drain_all (s);
   for (i = 0; i < s->n_caps; i++)
-    {
-      loom_ring_close (&s->caps[i].ring);
-      close (s->caps[i].fd);
-    }
+    loom_ring_close (&s->caps[i].ring);
+  if (s->n_caps)
+    loom_bpfcap_close (&s->bpf);
   for (i = 0; i < MAX_CLIENTS; i++)
     if (s->clients[i])
       client_close (s, i);
@@ -463,7 +553,9 @@ teardown (struct sup *s)
 int
 loom_supervisor_run (const char *lab, int ready_fd)
 {
-  struct sup s = { .lab = (char *) lab, .listen_fd = -1, .sig_fd = -1, .ino_fd = -1 };
+  struct sup s = {
+    .lab = (char *) lab, .listen_fd = -1, .sig_fd = -1, .ino_fd = -1, .timer_fd = -1
+  };
   struct epoll_event evs[MAX_EVENTS];
   loom_error_t err = NULL;
   int i, n;
@@ -497,7 +589,7 @@ loom_supervisor_run (const char *lab, int ready_fd)
           switch (type)
             {
             case EV_CAPTURE:
-              drain_capture (&s, &s.caps[idx]);
+              drain_capture (&s);
               break;
             case EV_LISTEN:
               client_accept (&s);
@@ -512,6 +604,14 @@ loom_supervisor_run (const char *lab, int ready_fd)
                 if (read (s.sig_fd, &si, sizeof si) == sizeof si)
                   logf_ ("signal %d: stopping", (int) si.ssi_signo);
                 s.stop = true;
+                break;
+              }
+            case EV_TIMER:
+              {
+                uint64_t ticks;
+                (void) !read (s.timer_fd, &ticks, sizeof ticks);
+                if (s.n_caps && loom_bpfcap_pending (&s.bpf))
+                  drain_capture (&s);
                 break;
               }
             case EV_INOTIFY:

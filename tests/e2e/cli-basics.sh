@@ -167,10 +167,12 @@ run "$NETLOOM" destroy "$LAB"
 assert "destroying it again exits 1 (no such lab)" rc_is 1
 
 # --- the lab directory ./netloom-<lab>/ ----------------------------------------------
-# docs/cli.md: destroy removes the files deploy made in ./netloom-<lab>/ (and the
-# directory when nothing else is in it); a user's own files stay until --cleanup.
-assert "destroy removes ./netloom-$LAB/ that deploy made and left empty" \
-  test ! -e "$T/netloom-$LAB"
+# docs/cli.md: destroy removes the files deploy made in ./netloom-<lab>/ but keeps the
+# link captures (captures/) and a user's own files until --cleanup.
+assert "destroy keeps only captures/ in ./netloom-$LAB/" \
+  test "$(ls -A "$T/netloom-$LAB")" = "captures"
+assert "the kept captures include h1's link" \
+  test -f "$T/netloom-$LAB/captures/h1-eth1/h1-eth1-000001.pcapng"
 run "$NETLOOM" -q deploy "$FILE"
 assert "deploy again" rc_is 0
 echo "my notes" >"$T/netloom-$LAB/notes.txt"

@@ -74,58 +74,30 @@
 #define EXAMPLE_COM 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0
 #define OSPF2(type, len)                                                                           \
   2, type, BE16 (len), 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
-#define LSA_HDR(len)                                                                        \
+#define LSA_HDR(len)                                                                               \
   BE16 (1), 0x22, 1, 1, 1, 1, 1, 1, 1, 1, 1, BE32 (0x80000001), BE16 (0), BE16 (len)
+
+/* The frames below are laid out by hand, one header or field group per line, so they
+ * can be read against the RFCs; clang-format would put every byte on its own line. */
+/* clang-format off */
 
 /* ---- ARP ------------------------------------------------------------------------------ */
 
 static const uint8_t arp_request[] = {
   ETH (MAC_BCAST, MAC_H1, 0x0806),
-  BE16 (1),
-  BE16 (0x0800),
-  6,
-  4,
-  BE16 (1), /* Ethernet/IPv4, request */
-  MAC_H1,
-  IP_H1, /* sender */
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  IP_R1, /* target */
+  BE16 (1), BE16 (0x0800), 6, 4, BE16 (1), /* Ethernet/IPv4, request */
+  MAC_H1, IP_H1,                           /* sender */
+  0, 0, 0, 0, 0, 0, IP_R1,                 /* target */
 };
 
 static const uint8_t arp_reply[] = {
-  ETH (MAC_H1, MAC_R1, 0x0806),
-  BE16 (1),
-  BE16 (0x0800),
-  6,
-  4,
-  BE16 (2),
-  MAC_R1,
-  IP_R1,
-  MAC_H1,
-  IP_H1,
+  ETH (MAC_H1, MAC_R1, 0x0806), BE16 (1), BE16 (0x0800), 6, 4, BE16 (2),
+  MAC_R1, IP_R1, MAC_H1, IP_H1,
 };
 
 static const uint8_t arp_gratuitous[60] = {
-  ETH (MAC_BCAST, MAC_R1, 0x0806),
-  BE16 (1),
-  BE16 (0x0800),
-  6,
-  4,
-  BE16 (1),
-  MAC_R1,
-  IP_R1,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  IP_R1, /* padded to 60 with zeros */
+  ETH (MAC_BCAST, MAC_R1, 0x0806), BE16 (1), BE16 (0x0800), 6, 4, BE16 (1),
+  MAC_R1, IP_R1, 0, 0, 0, 0, 0, 0, IP_R1, /* padded to 60 with zeros */
 };
 
 /* ---- ICMP ----------------------------------------------------------------------------- */
@@ -134,1057 +106,371 @@ static const uint8_t arp_gratuitous[60] = {
 static const uint8_t icmp_echo[] = {
   ETH (MAC_R1, MAC_H1, 0x0800),
   IP4 (84, 0x1c46, 0x4000, 64, 1, IP_H1, IP_H2),
-  8,
-  0,
-  0x00,
-  0x00,
-  BE16 (7),
-  BE16 (1),
-  0x6e,
-  0x1b,
-  0x5a,
-  0x66,
-  0x00,
-  0x00,
-  0x00,
-  0x00,
-  0x10,
-  0x11,
-  0x12,
-  0x13,
-  0x14,
-  0x15,
-  0x16,
-  0x17,
-  0x18,
-  0x19,
-  0x1a,
-  0x1b,
-  0x1c,
-  0x1d,
-  0x1e,
-  0x1f,
-  0x20,
-  0x21,
-  0x22,
-  0x23,
-  0x24,
-  0x25,
-  0x26,
-  0x27,
-  0x28,
-  0x29,
-  0x2a,
-  0x2b,
-  0x2c,
-  0x2d,
-  0x2e,
-  0x2f,
-  0x30,
-  0x31,
-  0x32,
-  0x33,
-  0x34,
-  0x35,
-  0x36,
-  0x37,
-  0x38,
-  0x39,
-  0x3a,
-  0x3b,
-  0x3c,
-  0x3d,
-  0x3e,
-  0x3f,
+  8, 0, 0x00, 0x00, BE16 (7), BE16 (1),
+  0x6e, 0x1b, 0x5a, 0x66, 0x00, 0x00, 0x00, 0x00, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15,
+  0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23,
+  0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f, 0x30, 0x31,
+  0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f,
 };
 
 static const uint8_t icmp_echo_reply[] = {
-  ETH (MAC_H1, MAC_R1, 0x0800),
-  IP4 (28, 0x0101, 0, 63, 1, IP_H2, IP_H1),
-  0,
-  0,
-  0x00,
-  0x00,
-  BE16 (7),
-  BE16 (1),
+  ETH (MAC_H1, MAC_R1, 0x0800), IP4 (28, 0x0101, 0, 63, 1, IP_H2, IP_H1),
+  0, 0, 0x00, 0x00, BE16 (7), BE16 (1),
 };
 
 static const uint8_t icmp_port_unreachable[] = {
-  ETH (MAC_H1, MAC_R1, 0x0800),
-  IP4 (56, 0, 0, 64, 1, IP_H2, IP_H1),
-  3,
-  3,
-  0x00,
-  0x00,
-  0,
-  0,
-  0,
-  0,                                        /* port unreachable */
-  IP4 (60, 0x4242, 0, 1, 17, IP_H1, IP_H2), /* the quoted packet */
+  ETH (MAC_H1, MAC_R1, 0x0800), IP4 (56, 0, 0, 64, 1, IP_H2, IP_H1),
+  3, 3, 0x00, 0x00, 0, 0, 0, 0,                     /* port unreachable */
+  IP4 (60, 0x4242, 0, 1, 17, IP_H1, IP_H2),         /* the quoted packet */
   UDP (40000, 33434, 40),
 };
 
 static const uint8_t icmp_need_frag[] = {
-  ETH (MAC_H1, MAC_R1, 0x0800),
-  IP4 (56, 0, 0, 64, 1, IP_R1, IP_H1),
-  3,
-  4,
-  0x00,
-  0x00,
-  0,
-  0,
-  BE16 (1400),
+  ETH (MAC_H1, MAC_R1, 0x0800), IP4 (56, 0, 0, 64, 1, IP_R1, IP_H1),
+  3, 4, 0x00, 0x00, 0, 0, BE16 (1400),
   IP4 (1500, 0x4243, 0x4000, 63, 6, IP_H1, IP_H2),
-  BE16 (43210),
-  BE16 (80),
-  BE32 (124),
+  BE16 (43210), BE16 (80), BE32 (124),
 };
 
 static const uint8_t icmp_time_exceeded[] = {
-  ETH (MAC_H1, MAC_R1, 0x0800),
-  IP4 (56, 0, 0, 64, 1, IP_R1, IP_H1),
-  11,
-  0,
-  0x00,
-  0x00,
-  0,
-  0,
-  0,
-  0,
+  ETH (MAC_H1, MAC_R1, 0x0800), IP4 (56, 0, 0, 64, 1, IP_R1, IP_H1),
+  11, 0, 0x00, 0x00, 0, 0, 0, 0,
   IP4 (84, 0x1c47, 0x4000, 1, 1, IP_H1, IP_H2),
-  8,
-  0,
-  0x00,
-  0x00,
-  BE16 (8),
-  BE16 (1),
+  8, 0, 0x00, 0x00, BE16 (8), BE16 (1),
 };
 
 static const uint8_t icmp_redirect[] = {
-  ETH (MAC_H1, MAC_R1, 0x0800),
-  IP4 (56, 0, 0, 64, 1, IP_R1, IP_H1),
-  5,
-  1,
-  0x00,
-  0x00,
-  IP_GW, /* redirect host, gateway */
+  ETH (MAC_H1, MAC_R1, 0x0800), IP4 (56, 0, 0, 64, 1, IP_R1, IP_H1),
+  5, 1, 0x00, 0x00, IP_GW,                          /* redirect host, gateway */
   IP4 (84, 0x1c48, 0x4000, 63, 1, IP_H1, IP_H2),
-  8,
-  0,
-  0x00,
-  0x00,
-  BE16 (9),
-  BE16 (1),
+  8, 0, 0x00, 0x00, BE16 (9), BE16 (1),
 };
 
 /* ---- IPv4 details --------------------------------------------------------------------- */
 
 static const uint8_t ip4_first_fragment[] = {
-  ETH (MAC_R1, MAC_H1, 0x0800),
-  IP4 (52, 4660, 0x2000, 64, 17, IP_H1, IP_H2),
-  UDP (5000, 6000, 1508),
-  'f',
-  'i',
-  'r',
-  's',
-  't',
-  ' ',
-  'p',
-  'a',
-  'r',
-  't',
-  ' ',
-  'o',
-  'f',
-  ' ',
-  'a',
-  ' ',
-  'b',
-  'i',
-  'g',
-  ' ',
-  'o',
-  'n',
-  'e',
-  '.',
+  ETH (MAC_R1, MAC_H1, 0x0800), IP4 (52, 4660, 0x2000, 64, 17, IP_H1, IP_H2),
+  UDP (5000, 6000, 1508), 'f', 'i', 'r', 's', 't', ' ', 'p', 'a', 'r', 't', ' ', 'o',
+  'f', ' ', 'a', ' ', 'b', 'i', 'g', ' ', 'o', 'n', 'e', '.',
 };
 
 static const uint8_t ip4_last_fragment[60] = {
-  ETH (MAC_R1, MAC_H1, 0x0800),
-  IP4 (36, 4660, 185, 64, 17, IP_H1, IP_H2), /* 185*8 = 1480 */
-  'l',
-  'a',
-  's',
-  't',
-  ' ',
-  'p',
-  'a',
-  'r',
-  't',
-  ' ',
-  'o',
-  'f',
-  ' ',
-  'i',
-  't',
-  '.',
+  ETH (MAC_R1, MAC_H1, 0x0800), IP4 (36, 4660, 185, 64, 17, IP_H1, IP_H2), /* 185*8 = 1480 */
+  'l', 'a', 's', 't', ' ', 'p', 'a', 'r', 't', ' ', 'o', 'f', ' ', 'i', 't', '.',
 };
 
 /* IHL 6: a router alert option before a GRE header. */
 static const uint8_t ip4_options_gre[] = {
   ETH (MAC_R1, MAC_H1, 0x0800),
-  0x46,
-  0x00,
-  BE16 (28),
-  BE16 (1),
-  BE16 (0),
-  64,
-  47,
-  0x00,
-  0x00,
-  IP_H1,
-  IP_H2,
-  0x94,
-  0x04,
-  0x00,
-  0x00,
-  0x00,
-  0x00,
-  BE16 (0x0800),
+  0x46, 0x00, BE16 (28), BE16 (1), BE16 (0), 64, 47, 0x00, 0x00, IP_H1, IP_H2,
+  0x94, 0x04, 0x00, 0x00, 0x00, 0x00, BE16 (0x0800),
 };
 
 /* ---- TCP ------------------------------------------------------------------------------ */
 
 static const uint8_t tcp_syn[] = {
-  ETH (MAC_R1, MAC_H1, 0x0800),
-  IP4 (60, 1, 0x4000, 64, 6, IP_H1, IP_H2),
+  ETH (MAC_R1, MAC_H1, 0x0800), IP4 (60, 1, 0x4000, 64, 6, IP_H1, IP_H2),
   TCP (43210, 80, 123, 0, 10, 0x02, 64240),
-  0x02,
-  0x04,
-  BE16 (1460),
-  0x04,
-  0x02,
-  0x08,
-  0x0a,
-  BE32 (1),
-  BE32 (0),
-  0x01,
-  0x03,
-  0x03,
-  0x07,
+  0x02, 0x04, BE16 (1460), 0x04, 0x02, 0x08, 0x0a, BE32 (1), BE32 (0), 0x01, 0x03, 0x03, 0x07,
 };
 
 static const uint8_t tcp_syn_ack[] = {
-  ETH (MAC_H1, MAC_R1, 0x0800),
-  IP4 (44, 0, 0x4000, 63, 6, IP_H2, IP_H1),
-  TCP (80, 43210, 5000, 124, 6, 0x12, 65160),
-  0x02,
-  0x04,
-  BE16 (1460),
+  ETH (MAC_H1, MAC_R1, 0x0800), IP4 (44, 0, 0x4000, 63, 6, IP_H2, IP_H1),
+  TCP (80, 43210, 5000, 124, 6, 0x12, 65160), 0x02, 0x04, BE16 (1460),
 };
 
 /* A bare ACK is padded to 60 bytes on the wire; the padding is not payload. */
 static const uint8_t tcp_ack_padded[] = {
-  ETH (MAC_R1, MAC_H1, 0x0800),
-  IP4 (40, 2, 0x4000, 64, 6, IP_H1, IP_H2),
-  TCP (43210, 80, 124, 5001, 5, 0x10, 502),
-  0xde,
-  0xad,
-  0xbe,
-  0xef,
-  0xde,
-  0xad,
+  ETH (MAC_R1, MAC_H1, 0x0800), IP4 (40, 2, 0x4000, 64, 6, IP_H1, IP_H2),
+  TCP (43210, 80, 124, 5001, 5, 0x10, 502), 0xde, 0xad, 0xbe, 0xef, 0xde, 0xad,
 };
 
 static const uint8_t tcp_push[] = {
-  ETH (MAC_R1, MAC_H1, 0x0800),
-  IP4 (45, 3, 0x4000, 64, 6, IP_H1, IP_H2),
-  TCP (43210, 80, 124, 5001, 5, 0x18, 502),
-  'h',
-  'e',
-  'l',
-  'l',
-  'o',
+  ETH (MAC_R1, MAC_H1, 0x0800), IP4 (45, 3, 0x4000, 64, 6, IP_H1, IP_H2),
+  TCP (43210, 80, 124, 5001, 5, 0x18, 502), 'h', 'e', 'l', 'l', 'o',
 };
 
 static const uint8_t tcp_fin[] = {
-  ETH (MAC_R1, MAC_H1, 0x0800),
-  IP4 (40, 4, 0x4000, 64, 6, IP_H1, IP_H2),
+  ETH (MAC_R1, MAC_H1, 0x0800), IP4 (40, 4, 0x4000, 64, 6, IP_H1, IP_H2),
   TCP (43210, 80, 129, 5001, 5, 0x11, 502),
 };
 
 static const uint8_t tcp_rst[] = {
-  ETH (MAC_H1, MAC_R1, 0x0800),
-  IP4 (40, 0, 0x4000, 64, 6, IP_H2, IP_H1),
+  ETH (MAC_H1, MAC_R1, 0x0800), IP4 (40, 0, 0x4000, 64, 6, IP_H2, IP_H1),
   TCP (81, 43211, 0, 0, 5, 0x04, 0),
 };
 
 static const uint8_t tcp6_syn[] = {
-  ETH (MAC_R1, MAC_H1, 0x86dd),
-  IP6 (20, 6, 64, IP6_DB8_1, IP6_DB8_2),
+  ETH (MAC_R1, MAC_H1, 0x86dd), IP6 (20, 6, 64, IP6_DB8_1, IP6_DB8_2),
   TCP (43211, 22, 1000, 0, 5, 0x02, 64800),
 };
 
 /* ---- UDP, DHCP, DNS ------------------------------------------------------------------- */
 
 static const uint8_t udp_plain[] = {
-  ETH (MAC_R1, MAC_H1, 0x0800),
-  IP4 (32, 5, 0, 64, 17, IP_H1, IP_H2),
-  UDP (5000, 6000, 12),
-  'p',
-  'i',
-  'n',
-  'g',
+  ETH (MAC_R1, MAC_H1, 0x0800), IP4 (32, 5, 0, 64, 17, IP_H1, IP_H2),
+  UDP (5000, 6000, 12), 'p', 'i', 'n', 'g',
 };
 
 /* The DHCP frames are 342 bytes: a 300-byte BOOTP message whose zeros are left out. */
 static const uint8_t dhcp_discover[14 + 20 + 8 + 300] = {
-  ETH (MAC_BCAST, MAC_H1, 0x0800),
-  IP4 (328, 0, 0, 64, 17, IP_ANY, IP_BCAST),
+  ETH (MAC_BCAST, MAC_H1, 0x0800), IP4 (328, 0, 0, 64, 17, IP_ANY, IP_BCAST),
   UDP (68, 67, 308),
-  1,
-  1,
-  6,
-  0,
-  BE32 (0x1234abcd),
-  BE16 (0),
-  BE16 (0x8000),                  /* op, htype, hlen, hops, xid, secs, flags */
-  [42 + 28] = MAC_H1,             /* chaddr */
-  [42 + 236] = BE32 (0x63825363), /* magic cookie */
-  53,
-  1,
-  1, /* DHCP Discover */
-  50,
-  4,
-  IP_H1, /* requested address */
-  55,
-  3,
-  1,
-  3,
-  6, /* parameter request list */
+  1, 1, 6, 0, BE32 (0x1234abcd), BE16 (0), BE16 (0x8000), /* op, htype, hlen, hops, xid, secs, flags */
+  [42 + 28] = MAC_H1,                                     /* chaddr */
+  [42 + 236] = BE32 (0x63825363),                         /* magic cookie */
+  53, 1, 1,                                               /* DHCP Discover */
+  50, 4, IP_H1,                                           /* requested address */
+  55, 3, 1, 3, 6,                                         /* parameter request list */
   255,
 };
 
 static const uint8_t dhcp_offer[14 + 20 + 8 + 300] = {
-  ETH (MAC_H1, MAC_R1, 0x0800),
-  IP4 (328, 0, 0, 64, 17, IP_R1, IP_BCAST),
+  ETH (MAC_H1, MAC_R1, 0x0800), IP4 (328, 0, 0, 64, 17, IP_R1, IP_BCAST),
   UDP (67, 68, 308),
-  2,
-  1,
-  6,
-  0,
-  BE32 (0x1234abcd),
-  BE16 (0),
-  BE16 (0x8000),
-  [42 + 16] = IP_H1, /* yiaddr */
+  2, 1, 6, 0, BE32 (0x1234abcd), BE16 (0), BE16 (0x8000),
+  [42 + 16] = IP_H1,                                      /* yiaddr */
   [42 + 28] = MAC_H1,
   [42 + 236] = BE32 (0x63825363),
-  53,
-  1,
-  2, /* DHCP Offer */
-  54,
-  4,
-  IP_R1, /* server id */
-  51,
-  4,
-  BE32 (3600), /* lease time */
-  1,
-  4,
-  255,
-  255,
-  255,
-  0, /* netmask */
-  0,
-  0, /* pad */
+  53, 1, 2,                                               /* DHCP Offer */
+  54, 4, IP_R1,                                           /* server id */
+  51, 4, BE32 (3600),                                     /* lease time */
+  1, 4, 255, 255, 255, 0,                                 /* netmask */
+  0, 0,                                                   /* pad */
   255,
 };
 
 static const uint8_t dhcp_request[14 + 20 + 8 + 300] = {
-  ETH (MAC_BCAST, MAC_H1, 0x0800),
-  IP4 (328, 0, 0, 64, 17, IP_ANY, IP_BCAST),
+  ETH (MAC_BCAST, MAC_H1, 0x0800), IP4 (328, 0, 0, 64, 17, IP_ANY, IP_BCAST),
   UDP (68, 67, 308),
-  1,
-  1,
-  6,
-  0,
-  BE32 (0x1234abcd),
-  BE16 (0),
-  BE16 (0x8000),
+  1, 1, 6, 0, BE32 (0x1234abcd), BE16 (0), BE16 (0x8000),
   [42 + 28] = MAC_H1,
   [42 + 236] = BE32 (0x63825363),
-  53,
-  1,
-  3,
-  50,
-  4,
-  IP_H1,
-  54,
-  4,
-  IP_R1,
-  255,
+  53, 1, 3, 50, 4, IP_H1, 54, 4, IP_R1, 255,
 };
 
 static const uint8_t dhcp_ack[14 + 20 + 8 + 300] = {
-  ETH (MAC_H1, MAC_R1, 0x0800),
-  IP4 (328, 0, 0, 64, 17, IP_R1, IP_H1),
+  ETH (MAC_H1, MAC_R1, 0x0800), IP4 (328, 0, 0, 64, 17, IP_R1, IP_H1),
   UDP (67, 68, 308),
-  2,
-  1,
-  6,
-  0,
-  BE32 (0x1234abcd),
-  BE16 (0),
-  BE16 (0),
+  2, 1, 6, 0, BE32 (0x1234abcd), BE16 (0), BE16 (0),
   [42 + 16] = IP_H1,
   [42 + 28] = MAC_H1,
   [42 + 236] = BE32 (0x63825363),
-  53,
-  1,
-  5,
-  54,
-  4,
-  IP_R1,
-  51,
-  4,
-  BE32 (3600),
-  255,
+  53, 1, 5, 54, 4, IP_R1, 51, 4, BE32 (3600), 255,
 };
 
 static const uint8_t dns_query[] = {
-  ETH (MAC_R1, MAC_H1, 0x0800),
-  IP4 (57, 6, 0, 64, 17, IP_H1, IP_NS),
+  ETH (MAC_R1, MAC_H1, 0x0800), IP4 (57, 6, 0, 64, 17, IP_H1, IP_NS),
   UDP (40000, 53, 37),
-  BE16 (0x1234),
-  BE16 (0x0100),
-  BE16 (1),
-  BE16 (0),
-  BE16 (0),
-  BE16 (0), /* RD */
-  EXAMPLE_COM,
-  BE16 (1),
-  BE16 (1), /* A IN */
+  BE16 (0x1234), BE16 (0x0100), BE16 (1), BE16 (0), BE16 (0), BE16 (0), /* RD */
+  EXAMPLE_COM, BE16 (1), BE16 (1),                                      /* A IN */
 };
 
 /* A CNAME, then the address; both answer names are compression pointers. */
 static const uint8_t dns_response[] = {
-  ETH (MAC_H1, MAC_R1, 0x0800),
-  IP4 (91, 0, 0, 64, 17, IP_NS, IP_H1),
+  ETH (MAC_H1, MAC_R1, 0x0800), IP4 (91, 0, 0, 64, 17, IP_NS, IP_H1),
   UDP (53, 40000, 71),
-  BE16 (0x1234),
-  BE16 (0x8180),
-  BE16 (1),
-  BE16 (2),
-  BE16 (0),
-  BE16 (0),
-  EXAMPLE_COM,
-  BE16 (1),
-  BE16 (1), /* offset 12 */
-  0xc0,
-  12,
-  BE16 (5),
-  BE16 (1),
-  BE32 (300),
-  BE16 (6),
-  3,
-  'w',
-  'w',
-  'w',
-  0xc0,
-  12,
-  0xc0,
-  41,
-  BE16 (1),
-  BE16 (1),
-  BE32 (300),
-  BE16 (4),
-  93,
-  184,
-  216,
-  34, /* www.example.com */
+  BE16 (0x1234), BE16 (0x8180), BE16 (1), BE16 (2), BE16 (0), BE16 (0),
+  EXAMPLE_COM, BE16 (1), BE16 (1),                                     /* offset 12 */
+  0xc0, 12, BE16 (5), BE16 (1), BE32 (300), BE16 (6), 3, 'w', 'w', 'w', 0xc0, 12,
+  0xc0, 41, BE16 (1), BE16 (1), BE32 (300), BE16 (4), 93, 184, 216, 34, /* www.example.com */
 };
 
 static const uint8_t dns6_aaaa[] = {
-  ETH (MAC_H1, MAC_R1, 0x86dd),
-  IP6 (65, 17, 64, IP6_DB8_53, IP6_DB8_1),
+  ETH (MAC_H1, MAC_R1, 0x86dd), IP6 (65, 17, 64, IP6_DB8_53, IP6_DB8_1),
   UDP (53, 40000, 65),
-  BE16 (0xbeef),
-  BE16 (0x8180),
-  BE16 (1),
-  BE16 (1),
-  BE16 (0),
-  BE16 (0),
-  EXAMPLE_COM,
-  BE16 (28),
-  BE16 (1),
-  0xc0,
-  12,
-  BE16 (28),
-  BE16 (1),
-  BE32 (300),
-  BE16 (16),
-  IP6_DB8_1,
+  BE16 (0xbeef), BE16 (0x8180), BE16 (1), BE16 (1), BE16 (0), BE16 (0),
+  EXAMPLE_COM, BE16 (28), BE16 (1),
+  0xc0, 12, BE16 (28), BE16 (1), BE32 (300), BE16 (16), IP6_DB8_1,
 };
 
 static const uint8_t dns_nxdomain_ptr[] = {
-  ETH (MAC_H1, MAC_R1, 0x0800),
-  IP4 (67, 0, 0, 64, 17, IP_NS, IP_H1),
+  ETH (MAC_H1, MAC_R1, 0x0800), IP4 (67, 0, 0, 64, 17, IP_NS, IP_H1),
   UDP (53, 40001, 47),
-  BE16 (7),
-  BE16 (0x8183),
-  BE16 (1),
-  BE16 (0),
-  BE16 (0),
-  BE16 (0),
-  1,
-  '1',
-  1,
-  '0',
-  1,
-  '0',
-  2,
-  '1',
-  '0',
-  7,
-  'i',
-  'n',
-  '-',
-  'a',
-  'd',
-  'd',
-  'r',
-  4,
-  'a',
-  'r',
-  'p',
-  'a',
-  0,
-  BE16 (12),
-  BE16 (1),
+  BE16 (7), BE16 (0x8183), BE16 (1), BE16 (0), BE16 (0), BE16 (0),
+  1, '1', 1, '0', 1, '0', 2, '1', '0', 7, 'i', 'n', '-', 'a', 'd', 'd', 'r', 4, 'a', 'r', 'p', 'a', 0,
+  BE16 (12), BE16 (1),
 };
 
 static const uint8_t dns_tcp_mx[] = {
-  ETH (MAC_R1, MAC_H1, 0x0800),
-  IP4 (71, 7, 0x4000, 64, 6, IP_H1, IP_NS),
+  ETH (MAC_R1, MAC_H1, 0x0800), IP4 (71, 7, 0x4000, 64, 6, IP_H1, IP_NS),
   TCP (40002, 53, 1, 1, 5, 0x18, 502),
-  BE16 (29),
-  BE16 (0x1235),
-  BE16 (0x0100),
-  BE16 (1),
-  BE16 (0),
-  BE16 (0),
-  BE16 (0),
-  EXAMPLE_COM,
-  BE16 (15),
-  BE16 (1),
+  BE16 (29), BE16 (0x1235), BE16 (0x0100), BE16 (1), BE16 (0), BE16 (0), BE16 (0),
+  EXAMPLE_COM, BE16 (15), BE16 (1),
 };
 
 /* The question's name is a pointer to itself. */
 static const uint8_t dns_loop[] = {
-  ETH (MAC_R1, MAC_H1, 0x0800),
-  IP4 (46, 8, 0, 64, 17, IP_H1, IP_NS),
+  ETH (MAC_R1, MAC_H1, 0x0800), IP4 (46, 8, 0, 64, 17, IP_H1, IP_NS),
   UDP (40003, 53, 26),
-  BE16 (0x0bad),
-  BE16 (0x0100),
-  BE16 (1),
-  BE16 (0),
-  BE16 (0),
-  BE16 (0),
-  0xc0,
-  12,
-  BE16 (1),
-  BE16 (1),
+  BE16 (0x0bad), BE16 (0x0100), BE16 (1), BE16 (0), BE16 (0), BE16 (0),
+  0xc0, 12, BE16 (1), BE16 (1),
 };
 
 /* ---- IPv6 and ICMPv6 ------------------------------------------------------------------ */
 
 static const uint8_t icmp6_echo[] = {
-  ETH (MAC_R1, MAC_H1, 0x86dd),
-  IP6 (16, 58, 64, IP6_DB8_1, IP6_DB8_2),
-  128,
-  0,
-  0x00,
-  0x00,
-  BE16 (9),
-  BE16 (3),
-  'a',
-  'b',
-  'c',
-  'd',
-  'e',
-  'f',
-  'g',
-  'h',
+  ETH (MAC_R1, MAC_H1, 0x86dd), IP6 (16, 58, 64, IP6_DB8_1, IP6_DB8_2),
+  128, 0, 0x00, 0x00, BE16 (9), BE16 (3), 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h',
 };
 
 static const uint8_t icmp6_ns[] = {
-  ETH (MAC_SNM2, MAC_H1, 0x86dd),
-  IP6 (32, 58, 255, IP6_LL1, IP6_SNM2),
-  135,
-  0,
-  0x00,
-  0x00,
-  0,
-  0,
-  0,
-  0,
-  IP6_DB8_2,
-  1,
-  1,
-  MAC_H1, /* source link-layer address */
+  ETH (MAC_SNM2, MAC_H1, 0x86dd), IP6 (32, 58, 255, IP6_LL1, IP6_SNM2),
+  135, 0, 0x00, 0x00, 0, 0, 0, 0, IP6_DB8_2,
+  1, 1, MAC_H1,                                 /* source link-layer address */
 };
 
 static const uint8_t icmp6_na[] = {
-  ETH (MAC_H1, MAC_H2, 0x86dd),
-  IP6 (32, 58, 255, IP6_DB8_2, IP6_LL1),
-  136,
-  0,
-  0x00,
-  0x00,
-  0x60,
-  0,
-  0,
-  0,
-  IP6_DB8_2, /* solicited, override */
-  2,
-  1,
-  MAC_H2, /* target link-layer address */
+  ETH (MAC_H1, MAC_H2, 0x86dd), IP6 (32, 58, 255, IP6_DB8_2, IP6_LL1),
+  136, 0, 0x00, 0x00, 0x60, 0, 0, 0, IP6_DB8_2, /* solicited, override */
+  2, 1, MAC_H2,                                 /* target link-layer address */
 };
 
 static const uint8_t icmp6_rs[] = {
-  ETH (MAC_ALLROUTERS, MAC_H1, 0x86dd),
-  IP6 (16, 58, 255, IP6_LL1, IP6_ALLROUTERS),
-  133,
-  0,
-  0x00,
-  0x00,
-  0,
-  0,
-  0,
-  0,
-  1,
-  1,
-  MAC_H1,
+  ETH (MAC_ALLROUTERS, MAC_H1, 0x86dd), IP6 (16, 58, 255, IP6_LL1, IP6_ALLROUTERS),
+  133, 0, 0x00, 0x00, 0, 0, 0, 0, 1, 1, MAC_H1,
 };
 
 static const uint8_t icmp6_ra[] = {
-  ETH (MAC_ALLNODES, MAC_R1, 0x86dd),
-  IP6 (64, 58, 255, IP6_LL2, IP6_ALLNODES),
-  134,
-  0,
-  0x00,
-  0x00,
-  64,
-  0x00,
-  BE16 (1800),
-  BE32 (0),
-  BE32 (0),
-  3,
-  4,
-  64,
-  0xc0,
-  BE32 (2592000),
-  BE32 (604800),
-  0,
-  0,
-  0,
-  0,
-  IP6_DB8, /* prefix */
-  5,
-  1,
-  0,
-  0,
-  BE32 (1500), /* MTU */
-  1,
-  1,
-  MAC_R1,
+  ETH (MAC_ALLNODES, MAC_R1, 0x86dd), IP6 (64, 58, 255, IP6_LL2, IP6_ALLNODES),
+  134, 0, 0x00, 0x00, 64, 0x00, BE16 (1800), BE32 (0), BE32 (0),
+  3, 4, 64, 0xc0, BE32 (2592000), BE32 (604800), 0, 0, 0, 0, IP6_DB8, /* prefix */
+  5, 1, 0, 0, BE32 (1500),                                             /* MTU */
+  1, 1, MAC_R1,
 };
 
 static const uint8_t icmp6_redirect[] = {
-  ETH (MAC_H1, MAC_R1, 0x86dd),
-  IP6 (40, 58, 255, IP6_LL2, IP6_DB8_1),
-  137,
-  0,
-  0x00,
-  0x00,
-  0,
-  0,
-  0,
-  0,
-  IP6_LL3,
-  IP6_DB8_5, /* target, destination */
+  ETH (MAC_H1, MAC_R1, 0x86dd), IP6 (40, 58, 255, IP6_LL2, IP6_DB8_1),
+  137, 0, 0x00, 0x00, 0, 0, 0, 0, IP6_LL3, IP6_DB8_5, /* target, destination */
 };
 
 /* MLDv2 reports ride behind a hop-by-hop header carrying router alert. */
 static const uint8_t mld2_report[] = {
-  ETH (MAC_MLDV2, MAC_H1, 0x86dd),
-  IP6 (36, 0, 1, IP6_LL1, IP6_MLDV2),
-  58,
-  0,
-  5,
-  2,
-  0,
-  0,
-  1,
-  0, /* HBH: router alert, PadN */
-  143,
-  0,
-  0x00,
-  0x00,
-  0,
-  0,
-  BE16 (1),
-  4,
-  0,
-  BE16 (0),
-  IP6_SNM2, /* change to exclude */
+  ETH (MAC_MLDV2, MAC_H1, 0x86dd), IP6 (36, 0, 1, IP6_LL1, IP6_MLDV2),
+  58, 0, 5, 2, 0, 0, 1, 0,                            /* HBH: router alert, PadN */
+  143, 0, 0x00, 0x00, 0, 0, BE16 (1),
+  4, 0, BE16 (0), IP6_SNM2,                           /* change to exclude */
 };
 
 static const uint8_t icmp6_port_unreachable[] = {
-  ETH (MAC_H1, MAC_R1, 0x86dd),
-  IP6 (56, 58, 64, IP6_DB8_2, IP6_DB8_1),
-  1,
-  4,
-  0x00,
-  0x00,
-  0,
-  0,
-  0,
-  0,
-  IP6 (8, 17, 64, IP6_DB8_1, IP6_DB8_2),
-  UDP (40000, 33434, 8),
+  ETH (MAC_H1, MAC_R1, 0x86dd), IP6 (56, 58, 64, IP6_DB8_2, IP6_DB8_1),
+  1, 4, 0x00, 0x00, 0, 0, 0, 0,
+  IP6 (8, 17, 64, IP6_DB8_1, IP6_DB8_2), UDP (40000, 33434, 8),
 };
 
 /* Hop-by-hop, destination options, routing and fragment headers before UDP. */
 static const uint8_t ip6_ext_chain[] = {
-  ETH (MAC_R1, MAC_H1, 0x86dd),
-  IP6 (60, 0, 64, IP6_DB8_1, IP6_DB8_2),
-  60,
-  0,
-  1,
-  4,
-  0,
-  0,
-  0,
-  0, /* HBH: PadN */
-  43,
-  0,
-  1,
-  4,
-  0,
-  0,
-  0,
-  0, /* DSTOPT: PadN */
-  44,
-  2,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  IP6_DB8_5, /* RH type 0, 24 bytes */
-  17,
-  0,
-  BE16 (0x0001),
-  BE32 (0xdeadbeef), /* fragment: offset 0, more */
-  UDP (5000, 6000, 12),
-  'p',
-  'i',
-  'n',
-  'g',
+  ETH (MAC_R1, MAC_H1, 0x86dd), IP6 (60, 0, 64, IP6_DB8_1, IP6_DB8_2),
+  60, 0, 1, 4, 0, 0, 0, 0,                       /* HBH: PadN */
+  43, 0, 1, 4, 0, 0, 0, 0,                       /* DSTOPT: PadN */
+  44, 2, 0, 0, 0, 0, 0, 0, IP6_DB8_5,            /* RH type 0, 24 bytes */
+  17, 0, BE16 (0x0001), BE32 (0xdeadbeef),       /* fragment: offset 0, more */
+  UDP (5000, 6000, 12), 'p', 'i', 'n', 'g',
 };
 
 static const uint8_t ip6_later_fragment[] = {
-  ETH (MAC_R1, MAC_H1, 0x86dd),
-  IP6 (24, 44, 64, IP6_DB8_1, IP6_DB8_2),
-  17,
-  0,
-  BE16 (1480),
-  BE32 (0xdeadbeef),
-  'f',
-  'r',
-  'a',
-  'g',
-  'm',
-  'e',
-  'n',
-  't',
-  ' ',
-  't',
-  'w',
-  'o',
-  ' ',
-  'o',
-  'f',
-  '2',
+  ETH (MAC_R1, MAC_H1, 0x86dd), IP6 (24, 44, 64, IP6_DB8_1, IP6_DB8_2),
+  17, 0, BE16 (1480), BE32 (0xdeadbeef),
+  'f', 'r', 'a', 'g', 'm', 'e', 'n', 't', ' ', 't', 'w', 'o', ' ', 'o', 'f', '2',
 };
 
 static const uint8_t ip6_sctp[] = {
-  ETH (MAC_R1, MAC_H1, 0x86dd),
-  IP6 (4, 132, 64, IP6_DB8_1, IP6_DB8_2),
-  BE16 (3868),
-  BE16 (3868),
+  ETH (MAC_R1, MAC_H1, 0x86dd), IP6 (4, 132, 64, IP6_DB8_1, IP6_DB8_2), BE16 (3868), BE16 (3868),
 };
 
 /* ---- OSPF ----------------------------------------------------------------------------- */
 
 static const uint8_t ospf_hello[] = {
-  ETH (MAC_OSPF, MAC_R1, 0x0800),
-  IP4 (68, 9, 0, 1, 89, IP_A, IP_ALLSPF),
+  ETH (MAC_OSPF, MAC_R1, 0x0800), IP4 (68, 9, 0, 1, 89, IP_A, IP_ALLSPF),
   OSPF2 (1, 48),
-  255,
-  255,
-  255,
-  0,
-  BE16 (10),
-  0x02,
-  1,
-  BE32 (40),
-  IP_A,
-  0,
-  0,
-  0,
-  0, /* mask .. BDR */
-  2,
-  2,
-  2,
-  2, /* one neighbour */
+  255, 255, 255, 0, BE16 (10), 0x02, 1, BE32 (40), IP_A, 0, 0, 0, 0, /* mask .. BDR */
+  2, 2, 2, 2,                                                         /* one neighbour */
 };
 
 static const uint8_t ospf_dbd[] = {
-  ETH (MAC_R1, MAC_R1, 0x0800),
-  IP4 (52, 10, 0, 1, 89, IP_A, IP_B),
-  OSPF2 (2, 32),
-  BE16 (1500),
-  0x02,
-  0x07,
-  BE32 (4242),
+  ETH (MAC_R1, MAC_R1, 0x0800), IP4 (52, 10, 0, 1, 89, IP_A, IP_B),
+  OSPF2 (2, 32), BE16 (1500), 0x02, 0x07, BE32 (4242),
 };
 
 static const uint8_t ospf_lsr[] = {
-  ETH (MAC_R1, MAC_R1, 0x0800),
-  IP4 (56, 11, 0, 1, 89, IP_A, IP_B),
-  OSPF2 (3, 36),
-  BE32 (1),
-  2,
-  2,
-  2,
-  2,
-  2,
-  2,
-  2,
-  2,
+  ETH (MAC_R1, MAC_R1, 0x0800), IP4 (56, 11, 0, 1, 89, IP_A, IP_B),
+  OSPF2 (3, 36), BE32 (1), 2, 2, 2, 2, 2, 2, 2, 2,
 };
 
 static const uint8_t ospf_lsu[] = {
-  ETH (MAC_R1, MAC_R1, 0x0800),
-  IP4 (68, 12, 0, 1, 89, IP_A, IP_B),
-  OSPF2 (4, 48),
-  BE32 (1),
-  LSA_HDR,
+  ETH (MAC_R1, MAC_R1, 0x0800), IP4 (72, 12, 0, 1, 89, IP_A, IP_B),
+  OSPF2 (4, 52), BE32 (1), LSA_HDR (24), 0, 0, BE16 (0), /* a router LSA with no links */
 };
 
 static const uint8_t ospf_lsack[] = {
-  ETH (MAC_OSPF, MAC_R1, 0x0800),
-  IP4 (64, 13, 0, 1, 89, IP_A, IP_ALLSPF),
-  OSPF2 (5, 44),
-  LSA_HDR,
+  ETH (MAC_OSPF, MAC_R1, 0x0800), IP4 (64, 13, 0, 1, 89, IP_A, IP_ALLSPF),
+  OSPF2 (5, 44), LSA_HDR (36),
 };
 
 static const uint8_t ospf3_hello[] = {
-  ETH (MAC_OSPF6, MAC_R1, 0x86dd),
-  IP6 (40, 89, 1, IP6_LL1, IP6_ALLSPF),
-  3,
-  1,
-  BE16 (40),
-  1,
-  1,
-  1,
-  1,
-  0,
-  0,
-  0,
-  0,
-  0x00,
-  0x00,
-  0,
-  0,
-  BE32 (3),
-  1,
-  0,
-  0,
-  0x13,
-  BE16 (10),
-  BE16 (40),
-  1,
-  1,
-  1,
-  1,
-  0,
-  0,
-  0,
-  0,
-  2,
-  2,
-  2,
-  2,
+  ETH (MAC_OSPF6, MAC_R1, 0x86dd), IP6 (40, 89, 1, IP6_LL1, IP6_ALLSPF),
+  3, 1, BE16 (40), 1, 1, 1, 1, 0, 0, 0, 0, 0x00, 0x00, 0, 0,
+  BE32 (3), 1, 0, 0, 0x13, BE16 (10), BE16 (40), 1, 1, 1, 1, 0, 0, 0, 0,
+  2, 2, 2, 2,
 };
 
 /* ---- BGP ------------------------------------------------------------------------------ */
 
 static const uint8_t bgp_open[] = {
-  ETH (MAC_R1, MAC_R1, 0x0800),
-  IP4 (77, 14, 0x4000, 1, 6, IP_A, IP_B),
+  ETH (MAC_R1, MAC_R1, 0x0800), IP4 (77, 14, 0x4000, 1, 6, IP_A, IP_B),
   TCP (179, 54321, 1, 1, 5, 0x18, 502),
-  BGP_MARKER,
-  BE16 (37),
-  1,
-  4,
-  BE16 (65001),
-  BE16 (90),
-  1,
-  1,
-  1,
-  1,
-  8, /* version, AS, hold, id, params */
-  2,
-  6,
-  65,
-  4,
-  BE32 (65001), /* capability: 4-byte AS */
+  BGP_MARKER, BE16 (37), 1,
+  4, BE16 (65001), BE16 (90), 1, 1, 1, 1, 8, /* version, AS, hold, id, params */
+  2, 6, 65, 4, BE32 (65001),                 /* capability: 4-byte AS */
 };
 
 static const uint8_t bgp_open_as4[] = {
-  ETH (MAC_R1, MAC_R1, 0x0800),
-  IP4 (85, 15, 0x4000, 1, 6, IP_B, IP_A),
+  ETH (MAC_R1, MAC_R1, 0x0800), IP4 (85, 15, 0x4000, 1, 6, IP_B, IP_A),
   TCP (54321, 179, 1, 38, 5, 0x18, 502),
-  BGP_MARKER,
-  BE16 (45),
-  1,
-  4,
-  BE16 (23456),
-  BE16 (180),
-  2,
-  2,
-  2,
-  2,
-  16,
-  2,
-  6,
-  1,
-  4,
-  0,
-  1,
-  0,
-  1, /* multiprotocol IPv4 unicast */
-  2,
-  6,
-  65,
-  4,
-  BE32 (4200000001u),
+  BGP_MARKER, BE16 (45), 1,
+  4, BE16 (23456), BE16 (180), 2, 2, 2, 2, 16,
+  2, 6, 1, 4, 0, 1, 0, 1,                    /* multiprotocol IPv4 unicast */
+  2, 6, 65, 4, BE32 (4200000001u),
 };
 
 static const uint8_t bgp_keepalive_update[] = {
-  ETH (MAC_R1, MAC_R1, 0x0800),
-  IP4 (106, 16, 0x4000, 1, 6, IP_A, IP_B),
+  ETH (MAC_R1, MAC_R1, 0x0800), IP4 (106, 16, 0x4000, 1, 6, IP_A, IP_B),
   TCP (179, 54321, 38, 46, 5, 0x18, 502),
-  BGP_MARKER,
-  BE16 (19),
-  4,
-  BGP_MARKER,
-  BE16 (47),
-  2,
-  BE16 (0),
-  BE16 (20),
-  0x40,
-  1,
-  1,
-  0, /* ORIGIN IGP */
-  0x40,
-  2,
-  6,
-  2,
-  1,
-  BE32 (65001), /* AS_PATH 65001 */
-  0x40,
-  3,
-  4,
-  IP_A, /* NEXT_HOP */
-  24,
-  10,
-  1,
-  0, /* 10.1.0.0/24 */
+  BGP_MARKER, BE16 (19), 4,
+  BGP_MARKER, BE16 (47), 2, BE16 (0), BE16 (20),
+  0x40, 1, 1, 0,                             /* ORIGIN IGP */
+  0x40, 2, 6, 2, 1, BE32 (65001),            /* AS_PATH 65001 */
+  0x40, 3, 4, IP_A,                          /* NEXT_HOP */
+  24, 10, 1, 0,                              /* 10.1.0.0/24 */
 };
 
 static const uint8_t bgp_withdraw[] = {
-  ETH (MAC_R1, MAC_R1, 0x0800),
-  IP4 (67, 17, 0x4000, 1, 6, IP_A, IP_B),
+  ETH (MAC_R1, MAC_R1, 0x0800), IP4 (67, 17, 0x4000, 1, 6, IP_A, IP_B),
   TCP (179, 54321, 104, 46, 5, 0x18, 502),
-  BGP_MARKER,
-  BE16 (27),
-  2,
-  BE16 (4),
-  24,
-  10,
-  1,
-  0,
-  BE16 (0),
+  BGP_MARKER, BE16 (27), 2, BE16 (4), 24, 10, 1, 0, BE16 (0),
 };
 
 static const uint8_t bgp_notification[] = {
-  ETH (MAC_R1, MAC_R1, 0x0800),
-  IP4 (61, 18, 0x4000, 1, 6, IP_B, IP_A),
+  ETH (MAC_R1, MAC_R1, 0x0800), IP4 (61, 18, 0x4000, 1, 6, IP_B, IP_A),
   TCP (54321, 179, 46, 131, 5, 0x18, 502),
-  BGP_MARKER,
-  BE16 (21),
-  3,
-  6,
-  2, /* cease, administrative shutdown */
+  BGP_MARKER, BE16 (21), 3, 6, 2,            /* cease, administrative shutdown */
 };
 
 /* ---- STP, LLDP, VLANs, the rest ------------------------------------------------------- */
 
 static const uint8_t stp_config[60] = {
-  ETH (MAC_STP, MAC_SW2, 38),
-  0x42,
-  0x42,
-  0x03,
-  BE16 (0),
-  0,
-  0x00,
-  0x00, /* STP, config BPDU, no flags */
-  BE16 (0x8000),
-  MAC_SW1,
-  BE32 (4), /* root, cost */
-  BE16 (0x8000),
-  MAC_SW2,
-  BE16 (0x8001), /* bridge, port */
-  BE16 (0),
-  BE16 (20 * 256),
-  BE16 (2 * 256),
-  BE16 (15 * 256),
+  ETH (MAC_STP, MAC_SW2, 38), 0x42, 0x42, 0x03,
+  BE16 (0), 0, 0x00, 0x00,                   /* STP, config BPDU, no flags */
+  BE16 (0x8000), MAC_SW1, BE32 (4),          /* root, cost */
+  BE16 (0x8000), MAC_SW2, BE16 (0x8001),     /* bridge, port */
+  BE16 (0), BE16 (20 * 256), BE16 (2 * 256), BE16 (15 * 256),
 };
 
 static const uint8_t rstp[60] = {
-  ETH (MAC_STP, MAC_SW2, 39),
-  0x42,
-  0x42,
-  0x03,
-  BE16 (0),
-  2,
-  0x02,
-  0x3c, /* RSTP; designated, learning, forwarding */
-  BE16 (0x8000),
-  MAC_SW1,
-  BE32 (20000),
-  BE16 (0x8000),
-  MAC_SW2,
-  BE16 (0x8002),
-  BE16 (256),
-  BE16 (20 * 256),
-  BE16 (2 * 256),
-  BE16 (15 * 256),
-  0,
+  ETH (MAC_STP, MAC_SW2, 39), 0x42, 0x42, 0x03,
+  BE16 (0), 2, 0x02, 0x3c,                   /* RSTP; designated, learning, forwarding */
+  BE16 (0x8000), MAC_SW1, BE32 (20000), BE16 (0x8000), MAC_SW2, BE16 (0x8002),
+  BE16 (256), BE16 (20 * 256), BE16 (2 * 256), BE16 (15 * 256), 0,
 };
 
 static const uint8_t stp_tcn[60] = {
@@ -1192,117 +478,35 @@ static const uint8_t stp_tcn[60] = {
 };
 
 static const uint8_t pvst_rstp[] = {
-  ETH (MAC_PVST, MAC_SW2, 50),
-  0xaa,
-  0xaa,
-  0x03,
-  0x00,
-  0x00,
-  0x0c,
-  BE16 (0x010b),
-  BE16 (0),
-  2,
-  0x02,
-  0x7c,
-  BE16 (0x800a),
-  MAC_SW1,
-  BE32 (0),
-  BE16 (0x800a),
-  MAC_SW1,
-  BE16 (0x8001),
-  BE16 (0),
-  BE16 (20 * 256),
-  BE16 (2 * 256),
-  BE16 (15 * 256),
-  0,
-  BE16 (0),
-  BE16 (2),
-  BE16 (10), /* PVID TLV */
+  ETH (MAC_PVST, MAC_SW2, 50), 0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c, BE16 (0x010b),
+  BE16 (0), 2, 0x02, 0x7c, BE16 (0x800a), MAC_SW1, BE32 (0), BE16 (0x800a), MAC_SW1,
+  BE16 (0x8001), BE16 (0), BE16 (20 * 256), BE16 (2 * 256), BE16 (15 * 256), 0,
+  BE16 (0), BE16 (2), BE16 (10),             /* PVID TLV */
 };
 
 static const uint8_t snap_cdp[] = {
-  ETH (MAC_CISCO, MAC_SW2, 12),
-  0xaa,
-  0xaa,
-  0x03,
-  0x00,
-  0x00,
-  0x0c,
-  BE16 (0x2000),
-  2,
-  180,
-  0x00,
-  0x00,
+  ETH (MAC_CISCO, MAC_SW2, 12), 0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c, BE16 (0x2000),
+  2, 180, 0x00, 0x00,
 };
 
 static const uint8_t lldp[] = {
   ETH (MAC_LLDP, MAC_SW2, 0x88cc),
-  0x02,
-  7,
-  4,
-  MAC_SW2, /* chassis id: MAC */
-  0x04,
-  5,
-  5,
-  'e',
-  't',
-  'h',
-  '1', /* port id: interface name */
-  0x06,
-  2,
-  BE16 (120), /* TTL */
-  0x0a,
-  7,
-  'r',
-  'o',
-  'u',
-  't',
-  'e',
-  'r',
-  '1', /* system name */
-  0x0c,
-  4,
-  'l',
-  'a',
-  'b',
-  '\n', /* system description */
-  0x00,
-  0x00, /* end */
+  0x02, 7, 4, MAC_SW2,                       /* chassis id: MAC */
+  0x04, 5, 5, 'e', 't', 'h', '1',            /* port id: interface name */
+  0x06, 2, BE16 (120),                       /* TTL */
+  0x0a, 7, 'r', 'o', 'u', 't', 'e', 'r', '1', /* system name */
+  0x0c, 4, 'l', 'a', 'b', '\n',              /* system description */
+  0x00, 0x00,                                /* end */
 };
 
 static const uint8_t vlan_arp[] = {
-  ETH (MAC_BCAST, MAC_H1, 0x8100),
-  BE16 (10),
-  BE16 (0x0806),
-  BE16 (1),
-  BE16 (0x0800),
-  6,
-  4,
-  BE16 (1),
-  MAC_H1,
-  IP_H1,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  IP_R1,
+  ETH (MAC_BCAST, MAC_H1, 0x8100), BE16 (10), BE16 (0x0806),
+  BE16 (1), BE16 (0x0800), 6, 4, BE16 (1), MAC_H1, IP_H1, 0, 0, 0, 0, 0, 0, IP_R1,
 };
 
 static const uint8_t qinq_icmp[] = {
-  ETH (MAC_R1, MAC_H1, 0x88a8),
-  BE16 (100),
-  BE16 (0x8100),
-  BE16 (0xa00a),
-  BE16 (0x0800),
-  IP4 (28, 19, 0, 64, 1, IP_H1, IP_H2),
-  8,
-  0,
-  0x00,
-  0x00,
-  BE16 (7),
-  BE16 (2),
+  ETH (MAC_R1, MAC_H1, 0x88a8), BE16 (100), BE16 (0x8100), BE16 (0xa00a), BE16 (0x0800),
+  IP4 (28, 19, 0, 64, 1, IP_H1, IP_H2), 8, 0, 0x00, 0x00, BE16 (7), BE16 (2),
 };
 
 static const uint8_t ether_unknown[60] = {
@@ -1310,9 +514,10 @@ static const uint8_t ether_unknown[60] = {
 };
 
 static const uint8_t ether_mpls[] = {
-  ETH (MAC_R1, MAC_H1, 0x8847),
-  BE32 (0x000641ff),
+  ETH (MAC_R1, MAC_H1, 0x8847), BE32 (0x000641ff),
 };
+
+/* clang-format on */
 
 struct frame
 {

@@ -1,0 +1,175 @@
+/* The eBPF assembler and loader (see bpf.h): instructions go into a fixed array, jumps
+ * name labels, and loom_bpf_finish() turns labels into offsets. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/bpf.h"
+#include "core/util.h"
+
+void
+loom_bpf_init (struct loom_bpf *p)
+{
+  memset (p, 0, sizeof *p);
+  memset (p->label_at, -1, sizeof p->label_at);
+}
+
+int
+loom_bpf_new_label (struct loom_bpf *p)
+{
+  if (p->n_labels >= LOOM_BPF_MAX_LABELS)
+    abort ();
+  return p->n_labels++;
+}
+
+void
+loom_bpf_label (struct loom_bpf *p, int label)
+{
+  p->label_at[label] = p->n;
+}
+
+void
+loom_bpf_emit (struct loom_bpf *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off,
+               int32_t imm)
+{
+  struct bpf_insn in = { .code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm };
+  if (p->n >= LOOM_BPF_MAX_INSNS)
+    abort ();
+  p->insn[p->n++] = in;
+}
+
+void
+loom_bpf_jump (struct loom_bpf *p, uint8_t op, uint8_t dst, int32_t imm, int label)
+{
+  p->fix_insn[p->n_fix] = p->n;
+  p->fix_label[p->n_fix++] = label;
+  loom_bpf_emit (p, BPF_JMP | op | BPF_K, dst, 0, 0, imm);
+}
+
+void
+loom_bpf_jump_reg (struct loom_bpf *p, uint8_t op, uint8_t dst, uint8_t src, int label)
+{
+  p->fix_insn[p->n_fix] = p->n;
+  p->fix_label[p->n_fix++] = label;
+  loom_bpf_emit (p, BPF_JMP | op | BPF_X, dst, src, 0, 0);
+}
+
+void
+loom_bpf_mov_imm (struct loom_bpf *p, int dst, int32_t imm)
+{
+  loom_bpf_emit (p, BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm);
+}
+
+void
+loom_bpf_mov_reg (struct loom_bpf *p, int dst, int src)
+{
+  loom_bpf_emit (p, BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0);
+}
+
+void
+loom_bpf_alu_imm (struct loom_bpf *p, uint8_t op, int dst, int32_t imm)
+{
+  loom_bpf_emit (p, BPF_ALU64 | op | BPF_K, dst, 0, 0, imm);
+}
+
+void
+loom_bpf_alu_reg (struct loom_bpf *p, uint8_t op, int dst, int src)
+{
+  loom_bpf_emit (p, BPF_ALU64 | op | BPF_X, dst, src, 0, 0);
+}
+
+void
+loom_bpf_load (struct loom_bpf *p, uint8_t size, int dst, int src, int16_t off)
+{
+  loom_bpf_emit (p, BPF_LDX | BPF_MEM | size, dst, src, off, 0);
+}
+
+void
+loom_bpf_store (struct loom_bpf *p, uint8_t size, int dst, int16_t off, int src)
+{
+  loom_bpf_emit (p, BPF_STX | BPF_MEM | size, dst, src, off, 0);
+}
+
+void
+loom_bpf_store_imm (struct loom_bpf *p, uint8_t size, int dst, int16_t off, int32_t imm)
+{
+  loom_bpf_emit (p, BPF_ST | BPF_MEM | size, dst, 0, off, imm);
+}
+
+void
+loom_bpf_ld_map (struct loom_bpf *p, int dst, int map_fd)
+{
+  loom_bpf_emit (p, BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_MAP_FD, 0, map_fd);
+  loom_bpf_emit (p, 0, 0, 0, 0, 0);
+}
+
+void
+loom_bpf_call (struct loom_bpf *p, int helper)
+{
+  loom_bpf_emit (p, BPF_JMP | BPF_CALL, 0, 0, 0, helper);
+}
+
+void
+loom_bpf_exit (struct loom_bpf *p)
+{
+  loom_bpf_emit (p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+}
+
+void
+loom_bpf_finish (struct loom_bpf *p)
+{
+  int i;
+  for (i = 0; i < p->n_fix; i++)
+    {
+      if (p->label_at[p->fix_label[i]] < 0)
+        abort (); /* a jump to a label never placed: a bug in the program's builder */
+      p->insn[p->fix_insn[i]].off = p->label_at[p->fix_label[i]] - p->fix_insn[i] - 1;
+    }
+}
+
+int
+loom_bpf_load_tc (struct loom_bpf *p, const char *name, loom_error_t *err)
+{
+  char log[8192] = "";
+  union bpf_attr attr;
+  int fd;
+
+  memset (&attr, 0, sizeof attr);
+  attr.prog_type = BPF_PROG_TYPE_SCHED_CLS;
+  attr.insns = (uintptr_t) p->insn;
+  attr.insn_cnt = p->n;
+  attr.license = (uintptr_t) "GPL";
+  snprintf (attr.prog_name, sizeof attr.prog_name, "%s", name);
+  fd = syscall (SYS_bpf, BPF_PROG_LOAD, &attr, sizeof attr);
+  if (fd >= 0)
+    return fd;
+  /* Again with the verifier's log, only when it failed (the log costs time). */
+  attr.log_buf = (uintptr_t) log;
+  attr.log_size = sizeof log;
+  attr.log_level = 1;
+  fd = syscall (SYS_bpf, BPF_PROG_LOAD, &attr, sizeof attr);
+  if (fd >= 0)
+    return fd;
+  return loom_error_make (err, errno, "load eBPF program %s%s%s", name, log[0] ? ": " : "", log);
+}
+
+int
+loom_bpf_map_create (enum bpf_map_type type, uint32_t key_size, uint32_t value_size,
+                     uint32_t max_entries, const char *name, loom_error_t *err)
+{
+  union bpf_attr attr;
+  int fd;
+
+  memset (&attr, 0, sizeof attr);
+  attr.map_type = type;
+  attr.key_size = key_size;
+  attr.value_size = value_size;
+  attr.max_entries = max_entries;
+  snprintf (attr.map_name, sizeof attr.map_name, "%s", name);
+  fd = syscall (SYS_bpf, BPF_MAP_CREATE, &attr, sizeof attr);
+  if (fd < 0)
+    return loom_error_make (err, errno, "create eBPF map %s", name);
+  return fd;
+}

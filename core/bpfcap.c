@@ -1,0 +1,289 @@
+/* eBPF capture (see bpfcap.h): the programs, built per link with the link's id and
+ * direction as constants, and the ring buffer's consumer side. A frame is copied once:
+ * the program reserves a record of the smallest size class that fits the frame, loads
+ * the frame's bytes straight into it and submits it. */
+#include <errno.h>
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/bpf.h"
+#include "core/bpfcap.h"
+#include "core/pcapng.h"
+#include "core/tc.h"
+#include "core/util.h"
+
+#define META_SIZE 24 /* u32 link, u32 dir, u32 len, u32 caplen, u64 ktime */
+
+#define R0 BPF_REG_0
+#define R1 BPF_REG_1
+#define R2 BPF_REG_2
+#define R3 BPF_REG_3
+#define R4 BPF_REG_4
+#define R6 BPF_REG_6
+#define R7 BPF_REG_7
+#define R8 BPF_REG_8
+#define R9 BPF_REG_9
+#define R10 BPF_REG_10
+
+static int64_t
+clock_offset (void)
+{
+  struct timespec real, mono;
+  clock_gettime (CLOCK_REALTIME, &real);
+  clock_gettime (CLOCK_MONOTONIC, &mono);
+  return (int64_t) (real.tv_sec - mono.tv_sec) * 1000000000LL + (real.tv_nsec - mono.tv_nsec);
+}
+
+int
+loom_bpfcap_open (struct loom_bpfcap *c, uint32_t n_links, uint32_t snaplen, size_t ring_size,
+                  loom_error_t *err)
+{
+  memset (c, 0, sizeof *c);
+  c->ring_fd = c->drops_fd = -1;
+  c->n_links = n_links ? n_links : 1;
+  c->snaplen = snaplen > LOOM_BPFCAP_SNAPLEN_MAX ? LOOM_BPFCAP_SNAPLEN_MAX : snaplen;
+  c->page = sysconf (_SC_PAGESIZE);
+  c->ring_size = ring_size;
+  c->ring_fd = loom_bpf_map_create (BPF_MAP_TYPE_RINGBUF, 0, 0, ring_size, "loom_capring", err);
+  if (c->ring_fd < 0)
+    return -1;
+  c->drops_fd = loom_bpf_map_create (BPF_MAP_TYPE_ARRAY, 4, 8, c->n_links, "loom_capdrops", err);
+  if (c->drops_fd < 0)
+    return -1;
+  c->cons = mmap (NULL, c->page, PROT_READ | PROT_WRITE, MAP_SHARED, c->ring_fd, 0);
+  if (c->cons == MAP_FAILED)
+    {
+      c->cons = NULL;
+      return loom_error_make (err, errno, "map the capture ring");
+    }
+  c->prod = mmap (NULL, c->page + 2 * ring_size, PROT_READ, MAP_SHARED, c->ring_fd, c->page);
+  if (c->prod == MAP_FAILED)
+    {
+      c->prod = NULL;
+      return loom_error_make (err, errno, "map the capture ring");
+    }
+  c->mono_to_real = clock_offset ();
+  return 0;
+}
+
+/* The program for one direction of one link. */
+static void
+build_prog (struct loom_bpf *p, const struct loom_bpfcap *c, uint32_t link_id, int dir)
+{
+  /* Size classes: a record is reserved at the smallest that holds the frame (the
+   * ring does not waste 64 KiB on an ARP request). */
+  uint32_t classes[] = { 128, 512, 1536, 9216, 65536, LOOM_BPFCAP_SNAPLEN_MAX };
+  int out = loom_bpf_new_label (p), drop = loom_bpf_new_label (p);
+  uint32_t snap = c->snaplen;
+  size_t i;
+
+  loom_bpf_mov_reg (p, R6, R1);
+  loom_bpf_load (p, BPF_W, R7, R6, offsetof (struct __sk_buff, len));
+  /* r8 = caplen = min (len, snaplen), and at least 1 */
+  loom_bpf_mov_reg (p, R8, R7);
+  {
+    int ok = loom_bpf_new_label (p);
+    loom_bpf_jump (p, BPF_JLE, R8, (int32_t) snap, ok);
+    loom_bpf_mov_imm (p, R8, (int32_t) snap);
+    loom_bpf_label (p, ok);
+  }
+  loom_bpf_jump (p, BPF_JLT, R8, 1, out);
+
+  for (i = 0; i < sizeof classes / sizeof classes[0]; i++)
+    {
+      uint32_t size = classes[i] < snap ? classes[i] : snap;
+      int next = loom_bpf_new_label (p), failed = loom_bpf_new_label (p);
+      bool last = classes[i] >= snap;
+
+      if (!last)
+        loom_bpf_jump (p, BPF_JGT, R8, (int32_t) size, next);
+      loom_bpf_ld_map (p, R1, c->ring_fd);
+      loom_bpf_mov_imm (p, R2, (int32_t) (META_SIZE + size));
+      loom_bpf_mov_imm (p, R3, 0);
+      loom_bpf_call (p, BPF_FUNC_ringbuf_reserve);
+      loom_bpf_jump (p, BPF_JEQ, R0, 0, drop);
+      loom_bpf_mov_reg (p, R9, R0);
+      loom_bpf_store_imm (p, BPF_W, R9, 0, (int32_t) link_id);
+      loom_bpf_store_imm (p, BPF_W, R9, 4, dir);
+      loom_bpf_store (p, BPF_W, R9, 8, R7);
+      loom_bpf_store (p, BPF_W, R9, 12, R8);
+      loom_bpf_call (p, BPF_FUNC_ktime_get_ns);
+      loom_bpf_store (p, BPF_DW, R9, 16, R0);
+      loom_bpf_mov_reg (p, R1, R6);
+      loom_bpf_mov_imm (p, R2, 0);
+      loom_bpf_mov_reg (p, R3, R9);
+      loom_bpf_alu_imm (p, BPF_ADD, R3, META_SIZE);
+      loom_bpf_mov_reg (p, R4, R8);
+      loom_bpf_call (p, BPF_FUNC_skb_load_bytes);
+      loom_bpf_jump (p, BPF_JNE, R0, 0, failed);
+      /* Wake the supervisor only once a good batch waits (it also drains on a short
+       * timer): a wakeup per frame would cost more than the copy. */
+      {
+        int wake = loom_bpf_new_label (p), submit = loom_bpf_new_label (p);
+        loom_bpf_ld_map (p, R1, c->ring_fd);
+        loom_bpf_mov_imm (p, R2, BPF_RB_AVAIL_DATA);
+        loom_bpf_call (p, BPF_FUNC_ringbuf_query);
+        loom_bpf_jump (p, BPF_JGT, R0, (int32_t) (c->ring_size / 16), wake);
+        loom_bpf_mov_imm (p, R2, BPF_RB_NO_WAKEUP);
+        loom_bpf_jump (p, BPF_JA, 0, 0, submit);
+        loom_bpf_label (p, wake);
+        loom_bpf_mov_imm (p, R2, BPF_RB_FORCE_WAKEUP);
+        loom_bpf_label (p, submit);
+      }
+      loom_bpf_mov_reg (p, R1, R9);
+      loom_bpf_call (p, BPF_FUNC_ringbuf_submit);
+      loom_bpf_jump (p, BPF_JA, 0, 0, out);
+      loom_bpf_label (p, failed);
+      loom_bpf_mov_reg (p, R1, R9);
+      loom_bpf_mov_imm (p, R2, 0);
+      loom_bpf_call (p, BPF_FUNC_ringbuf_discard);
+      loom_bpf_jump (p, BPF_JA, 0, 0, out);
+      loom_bpf_label (p, next);
+      if (last)
+        break;
+    }
+
+  /* No room in the ring: count it against the link. */
+  loom_bpf_label (p, drop);
+  loom_bpf_store_imm (p, BPF_W, R10, -4, (int32_t) link_id);
+  loom_bpf_ld_map (p, R1, c->drops_fd);
+  loom_bpf_mov_reg (p, R2, R10);
+  loom_bpf_alu_imm (p, BPF_ADD, R2, -4);
+  loom_bpf_call (p, BPF_FUNC_map_lookup_elem);
+  loom_bpf_jump (p, BPF_JEQ, R0, 0, out);
+  loom_bpf_mov_imm (p, R1, 1);
+  loom_bpf_emit (p, BPF_STX | BPF_ATOMIC | BPF_DW, R0, R1, 0, BPF_ADD);
+  /* Hand the frame on to whatever else is attached (VLAN programs), untouched. */
+  loom_bpf_label (p, out);
+  loom_bpf_mov_imm (p, R0, TC_ACT_UNSPEC);
+  loom_bpf_exit (p);
+  loom_bpf_finish (p);
+}
+
+int
+loom_bpfcap_attach (struct loom_bpfcap *c, struct nl_sock *sk, int ifindex, uint32_t link_id,
+                    loom_error_t *err)
+{
+  struct loom_bpf *p = loom_xmalloc (sizeof *p);
+  loom_autoclose int in_fd = -1;
+  loom_autoclose int out_fd = -1;
+  int r = -1;
+
+  loom_bpf_init (p);
+  build_prog (p, c, link_id, LOOM_DIR_INBOUND);
+  in_fd = loom_bpf_load_tc (p, "loom_cap_in", err);
+  if (in_fd >= 0)
+    {
+      loom_bpf_init (p);
+      build_prog (p, c, link_id, LOOM_DIR_OUTBOUND);
+      out_fd = loom_bpf_load_tc (p, "loom_cap_out", err);
+    }
+  free (p);
+  if (in_fd >= 0 && out_fd >= 0 && loom_tc_clsact (sk, ifindex, err) == 0
+      && loom_tc_bpf_filter (sk, ifindex, true, LOOM_TC_PRIO_CAPTURE, in_fd, "loom_cap_in", err)
+             == 0
+      && loom_tc_bpf_filter (sk, ifindex, false, LOOM_TC_PRIO_CAPTURE, out_fd, "loom_cap_out",
+                             err)
+             == 0)
+    r = 0;
+  return r;
+}
+
+int
+loom_bpfcap_fd (const struct loom_bpfcap *c)
+{
+  return c->ring_fd;
+}
+
+bool
+loom_bpfcap_pending (const struct loom_bpfcap *c)
+{
+  if (c->prod == NULL)
+    return false;
+  return __atomic_load_n ((unsigned long *) c->prod, __ATOMIC_ACQUIRE)
+         != __atomic_load_n ((unsigned long *) c->cons, __ATOMIC_ACQUIRE);
+}
+
+int
+loom_bpfcap_consume (struct loom_bpfcap *c, loom_bpfcap_cb cb, void *ctx, int max)
+{
+  unsigned long *cons_pos = c->cons;
+  unsigned long *prod_pos = c->prod;
+  uint8_t *data = (uint8_t *) c->prod + c->page;
+  unsigned long cons = __atomic_load_n (cons_pos, __ATOMIC_ACQUIRE);
+  unsigned long prod = __atomic_load_n (prod_pos, __ATOMIC_ACQUIRE);
+  size_t mask = c->ring_size - 1;
+  int n = 0;
+
+  while (cons < prod && n < max)
+    {
+      uint32_t *hdr = (uint32_t *) (data + (cons & mask));
+      uint32_t len = __atomic_load_n (hdr, __ATOMIC_ACQUIRE);
+      uint32_t clean = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+
+      if (len & BPF_RINGBUF_BUSY_BIT)
+        break; /* still being written */
+      if (!(len & BPF_RINGBUF_DISCARD_BIT) && clean >= META_SIZE)
+        {
+          /* The data is mapped twice in a row, so a record that wraps reads straight. */
+          const uint8_t *rec = (const uint8_t *) hdr + BPF_RINGBUF_HDR_SZ;
+          struct loom_frame fr;
+          uint32_t link_id, dir, caplen;
+          uint64_t kt;
+
+          memcpy (&link_id, rec, 4);
+          memcpy (&dir, rec + 4, 4);
+          memcpy (&fr.origlen, rec + 8, 4);
+          memcpy (&caplen, rec + 12, 4);
+          memcpy (&kt, rec + 16, 8);
+          if (caplen > clean - META_SIZE)
+            caplen = clean - META_SIZE;
+          fr.caplen = caplen;
+          fr.data = rec + META_SIZE;
+          fr.dir = (int) dir;
+          fr.ts_ns = kt + c->mono_to_real;
+          if (link_id < c->n_links)
+            cb (link_id, &fr, ctx);
+          n++;
+        }
+      cons += (clean + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
+      __atomic_store_n (cons_pos, cons, __ATOMIC_RELEASE);
+    }
+  return n;
+}
+
+uint64_t
+loom_bpfcap_drops (const struct loom_bpfcap *c, uint32_t link_id)
+{
+  union bpf_attr attr;
+  uint64_t v = 0;
+
+  memset (&attr, 0, sizeof attr);
+  attr.map_fd = c->drops_fd;
+  attr.key = (uintptr_t) &link_id;
+  attr.value = (uintptr_t) &v;
+  if (syscall (SYS_bpf, BPF_MAP_LOOKUP_ELEM, &attr, sizeof attr) < 0)
+    return 0;
+  return v;
+}
+
+void
+loom_bpfcap_close (struct loom_bpfcap *c)
+{
+  if (c->prod)
+    munmap (c->prod, c->page + 2 * c->ring_size);
+  if (c->cons)
+    munmap (c->cons, c->page);
+  if (c->ring_fd >= 0)
+    close (c->ring_fd);
+  if (c->drops_fd >= 0)
+    close (c->drops_fd);
+  c->prod = c->cons = NULL;
+  c->ring_fd = c->drops_fd = -1;
+}

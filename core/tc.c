@@ -1,0 +1,78 @@
+/* clsact and cls_bpf over rtnetlink (see tc.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <netlink/errno.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+
+#include "core/fault.h"
+#include "core/tc.h"
+#include "core/util.h"
+
+static struct nl_msg *
+tc_msg (int type, int flags, int ifindex, uint32_t handle, uint32_t parent, uint32_t info)
+{
+  struct nl_msg *msg = nlmsg_alloc_simple (type, NLM_F_REQUEST | NLM_F_ACK | flags);
+  struct tcmsg tc = {
+    .tcm_family = AF_UNSPEC,
+    .tcm_ifindex = ifindex,
+    .tcm_handle = handle,
+    .tcm_parent = parent,
+    .tcm_info = info,
+  };
+  if (msg == NULL || nlmsg_append (msg, &tc, sizeof tc, NLMSG_ALIGNTO) < 0)
+    abort ();
+  return msg;
+}
+
+int
+loom_tc_clsact (struct nl_sock *sk, int ifindex, loom_error_t *err)
+{
+  struct nl_msg *msg = tc_msg (RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, ifindex,
+                               TC_H_MAKE (TC_H_CLSACT, 0), TC_H_CLSACT, 0);
+  int r;
+
+  if (nla_put_string (msg, TCA_KIND, "clsact") < 0)
+    abort ();
+  if (loom_fault_check ("add clsact qdisc", err) < 0)
+    {
+      nlmsg_free (msg);
+      return -1;
+    }
+  r = nl_send_sync (sk, msg);
+  if (r < 0 && r != -NLE_EXIST)
+    return loom_error_make (err, 0, "add clsact qdisc: %s", nl_geterror (r));
+  return 0;
+}
+
+int
+loom_tc_bpf_filter (struct nl_sock *sk, int ifindex, bool ingress, int prio, int prog_fd,
+                    const char *name, loom_error_t *err)
+{
+  struct nl_msg *msg = tc_msg (
+      RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_REPLACE, ifindex, 1,
+      TC_H_MAKE (TC_H_CLSACT, ingress ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS),
+      TC_H_MAKE ((uint32_t) prio << 16, htons (ETH_P_ALL)));
+  struct nlattr *opts;
+  int r;
+
+  if (nla_put_string (msg, TCA_KIND, "bpf") < 0 || !(opts = nla_nest_start (msg, TCA_OPTIONS))
+      || nla_put_u32 (msg, TCA_BPF_FD, prog_fd) < 0 || nla_put_string (msg, TCA_BPF_NAME, name) < 0
+      || nla_put_u32 (msg, TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT) < 0)
+    abort ();
+  nla_nest_end (msg, opts);
+  if (loom_fault_check ("attach eBPF filter", err) < 0)
+    {
+      nlmsg_free (msg);
+      return -1;
+    }
+  r = nl_send_sync (sk, msg);
+  if (r < 0)
+    return loom_error_make (err, 0, "attach %s filter %s: %s", ingress ? "ingress" : "egress", name,
+                            nl_geterror (r));
+  return 0;
+}

@@ -1,0 +1,25 @@
+/* tc over rtnetlink: the clsact qdisc and direct-action cls_bpf filters, the only tc
+ * objects netloom needs (VLAN ports, capture points). Filters of different users of
+ * one interface sit at different priorities and hand frames on with TC_ACT_UNSPEC. */
+#ifndef LOOM_TC_H
+#define LOOM_TC_H
+
+#include <stdbool.h>
+
+#include "core/error.h"
+
+struct nl_sock;
+
+enum
+{
+  LOOM_TC_PRIO_CAPTURE = 1, /* sees every frame first, passes it on */
+  LOOM_TC_PRIO_VLAN = 2,
+};
+
+/* Adds the clsact qdisc to an interface; one that is there already is fine. */
+int loom_tc_clsact (struct nl_sock *sk, int ifindex, loom_error_t *err);
+/* Attaches (or replaces) a direct-action eBPF filter at a priority. */
+int loom_tc_bpf_filter (struct nl_sock *sk, int ifindex, bool ingress, int prio, int prog_fd,
+                        const char *name, loom_error_t *err);
+
+#endif
