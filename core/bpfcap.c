@@ -40,12 +40,17 @@ clock_offset (void)
   return (int64_t) (real.tv_sec - mono.tv_sec) * 1000000000LL + (real.tv_nsec - mono.tv_nsec);
 }
 
+static void build_prog (struct loom_bpf *p, const struct loom_bpfcap *c, int dir);
+
 int
-loom_bpfcap_open (struct loom_bpfcap *c, uint32_t n_links, uint32_t snaplen, size_t ring_size,
-                  loom_error_t *err)
+loom_bpfcap_open (struct loom_bpfcap *c, uint32_t n_links, int ifindex_base, uint32_t snaplen,
+                  size_t ring_size, loom_error_t *err)
 {
+  struct loom_bpf *p;
+
   memset (c, 0, sizeof *c);
-  c->ring_fd = c->drops_fd = -1;
+  c->ring_fd = c->drops_fd = c->prog_in = c->prog_out = -1;
+  c->ifindex_base = ifindex_base;
   c->n_links = n_links ? n_links : 1;
   c->snaplen = snaplen > LOOM_BPFCAP_SNAPLEN_MAX ? LOOM_BPFCAP_SNAPLEN_MAX : snaplen;
   c->page = sysconf (_SC_PAGESIZE);
@@ -69,12 +74,24 @@ loom_bpfcap_open (struct loom_bpfcap *c, uint32_t n_links, uint32_t snaplen, siz
       return loom_error_make (err, errno, "map the capture ring");
     }
   c->mono_to_real = clock_offset ();
-  return 0;
+  p = loom_xmalloc (sizeof *p);
+  loom_bpf_init (p);
+  build_prog (p, c, LOOM_DIR_INBOUND);
+  c->prog_in = loom_bpf_load_tc (p, "loom_cap_in", err);
+  if (c->prog_in >= 0)
+    {
+      loom_bpf_init (p);
+      build_prog (p, c, LOOM_DIR_OUTBOUND);
+      c->prog_out = loom_bpf_load_tc (p, "loom_cap_out", err);
+    }
+  free (p);
+  return c->prog_out >= 0 ? 0 : -1;
 }
 
-/* The program for one direction of one link. */
+/* The program for one direction of every link: the link is the interface's index
+ * minus ifindex_base, kept on the stack at fp-8 (r6-r9 are all taken). */
 static void
-build_prog (struct loom_bpf *p, const struct loom_bpfcap *c, uint32_t link_id, int dir)
+build_prog (struct loom_bpf *p, const struct loom_bpfcap *c, int dir)
 {
   /* Size classes: a record is reserved at the smallest that holds the frame (the
    * ring does not waste 64 KiB on an ARP request). */
@@ -84,6 +101,10 @@ build_prog (struct loom_bpf *p, const struct loom_bpfcap *c, uint32_t link_id, i
   size_t i;
 
   loom_bpf_mov_reg (p, R6, R1);
+  loom_bpf_load (p, BPF_W, R0, R6, offsetof (struct __sk_buff, ifindex));
+  loom_bpf_alu_imm (p, BPF_SUB, R0, c->ifindex_base);
+  loom_bpf_jump (p, BPF_JGE, R0, (int32_t) c->n_links, out);
+  loom_bpf_store (p, BPF_W, R10, -8, R0);
   loom_bpf_load (p, BPF_W, R7, R6, offsetof (struct __sk_buff, len));
   /* r8 = caplen = min (len, snaplen), and at least 1 */
   loom_bpf_mov_reg (p, R8, R7);
@@ -109,7 +130,8 @@ build_prog (struct loom_bpf *p, const struct loom_bpfcap *c, uint32_t link_id, i
       loom_bpf_call (p, BPF_FUNC_ringbuf_reserve);
       loom_bpf_jump (p, BPF_JEQ, R0, 0, drop);
       loom_bpf_mov_reg (p, R9, R0);
-      loom_bpf_store_imm (p, BPF_W, R9, 0, (int32_t) link_id);
+      loom_bpf_load (p, BPF_W, R0, R10, -8);
+      loom_bpf_store (p, BPF_W, R9, 0, R0);
       loom_bpf_store_imm (p, BPF_W, R9, 4, dir);
       loom_bpf_store (p, BPF_W, R9, 8, R7);
       loom_bpf_store (p, BPF_W, R9, 12, R8);
@@ -151,10 +173,9 @@ build_prog (struct loom_bpf *p, const struct loom_bpfcap *c, uint32_t link_id, i
 
   /* No room in the ring: count it against the link. */
   loom_bpf_label (p, drop);
-  loom_bpf_store_imm (p, BPF_W, R10, -4, (int32_t) link_id);
   loom_bpf_ld_map (p, R1, c->drops_fd);
   loom_bpf_mov_reg (p, R2, R10);
-  loom_bpf_alu_imm (p, BPF_ADD, R2, -4);
+  loom_bpf_alu_imm (p, BPF_ADD, R2, -8);
   loom_bpf_call (p, BPF_FUNC_map_lookup_elem);
   loom_bpf_jump (p, BPF_JEQ, R0, 0, out);
   loom_bpf_mov_imm (p, R1, 1);
@@ -167,32 +188,17 @@ build_prog (struct loom_bpf *p, const struct loom_bpfcap *c, uint32_t link_id, i
 }
 
 int
-loom_bpfcap_attach (struct loom_bpfcap *c, struct nl_sock *sk, int ifindex, uint32_t link_id,
-                    loom_error_t *err)
+loom_bpfcap_attach (struct loom_bpfcap *c, struct nl_sock *sk, int ifindex, loom_error_t *err)
 {
-  struct loom_bpf *p = loom_xmalloc (sizeof *p);
-  loom_autoclose int in_fd = -1;
-  loom_autoclose int out_fd = -1;
-  int r = -1;
-
-  loom_bpf_init (p);
-  build_prog (p, c, link_id, LOOM_DIR_INBOUND);
-  in_fd = loom_bpf_load_tc (p, "loom_cap_in", err);
-  if (in_fd >= 0)
-    {
-      loom_bpf_init (p);
-      build_prog (p, c, link_id, LOOM_DIR_OUTBOUND);
-      out_fd = loom_bpf_load_tc (p, "loom_cap_out", err);
-    }
-  free (p);
-  if (in_fd >= 0 && out_fd >= 0 && loom_tc_clsact (sk, ifindex, err) == 0
-      && loom_tc_bpf_filter (sk, ifindex, true, LOOM_TC_PRIO_CAPTURE, in_fd, "loom_cap_in", err)
-             == 0
-      && loom_tc_bpf_filter (sk, ifindex, false, LOOM_TC_PRIO_CAPTURE, out_fd, "loom_cap_out",
+  if (loom_tc_clsact (sk, ifindex, err) < 0
+      || loom_tc_bpf_filter (sk, ifindex, true, LOOM_TC_PRIO_CAPTURE, c->prog_in, "loom_cap_in",
                              err)
-             == 0)
-    r = 0;
-  return r;
+             < 0
+      || loom_tc_bpf_filter (sk, ifindex, false, LOOM_TC_PRIO_CAPTURE, c->prog_out,
+                             "loom_cap_out", err)
+             < 0)
+    return -1;
+  return 0;
 }
 
 int
@@ -284,6 +290,10 @@ loom_bpfcap_close (struct loom_bpfcap *c)
     close (c->ring_fd);
   if (c->drops_fd >= 0)
     close (c->drops_fd);
+  if (c->prog_in >= 0)
+    close (c->prog_in);
+  if (c->prog_out >= 0)
+    close (c->prog_out);
   c->prod = c->cons = NULL;
-  c->ring_fd = c->drops_fd = -1;
+  c->ring_fd = c->drops_fd = c->prog_in = c->prog_out = -1;
 }

@@ -30,15 +30,22 @@ struct loom_bpfcap
   void *cons;          /* consumer page (read-write) */
   void *prod;          /* producer page + the data mapped twice (read-only) */
   int64_t mono_to_real; /* add to bpf_ktime_get_ns() for wall-clock time */
+  int ifindex_base;
+  int prog_in;
+  int prog_out;
 };
 
-/* Creates the lab's ring (a power of two) and the per-link drop counters. */
-int loom_bpfcap_open (struct loom_bpfcap *c, uint32_t n_links, uint32_t snaplen,
+/**
+ * loom_bpfcap_open() - create the lab's ring (a power of two), the per-link drop
+ * counters and the two capture programs.
+ * @ifindex_base: a captured interface with index ifindex_base + k is link k
+ *                (k < n_links); see LOOM_IFINDEX_LINKS.
+ */
+int loom_bpfcap_open (struct loom_bpfcap *c, uint32_t n_links, int ifindex_base, uint32_t snaplen,
                       size_t ring_size, loom_error_t *err);
-/* Starts capturing both directions of an interface (in the socket's namespace) as link
- * `link_id`. Replaces what an earlier supervisor attached there. */
-int loom_bpfcap_attach (struct loom_bpfcap *c, struct nl_sock *sk, int ifindex, uint32_t link_id,
-                        loom_error_t *err);
+/* Starts capturing both directions of an interface (in the socket's namespace).
+ * Replaces what an earlier supervisor attached there. */
+int loom_bpfcap_attach (struct loom_bpfcap *c, struct nl_sock *sk, int ifindex, loom_error_t *err);
 /* The fd to poll: readable when frames wait. */
 int loom_bpfcap_fd (const struct loom_bpfcap *c);
 

@@ -191,7 +191,7 @@ cmp_file (const void *a, const void *b)
 static int
 ring_open_next (struct loom_ring *ring, struct loom_ring_set *set, loom_error_t *err)
 {
-  loom_autofree char *path = ring_path (ring, ring->next_seq);
+  loom_autofree char *path = NULL;
   struct loom_pcapng_if ifc = {
     .name = ring->if_name,
     .comment = ring->comment,
@@ -200,6 +200,9 @@ ring_open_next (struct loom_ring *ring, struct loom_ring_set *set, loom_error_t 
   };
   long w;
 
+  if (ring->n_files == 0 && loom_mkdir_p (ring->dir, 0755, err) < 0)
+    return -1;
+  path = ring_path (ring, ring->next_seq);
   ring->f = fopen (path, "we");
   if (ring->f == NULL)
     return loom_error_make (err, errno, "create %s", path);
@@ -221,11 +224,16 @@ loom_ring_open (struct loom_ring *ring, struct loom_ring_set *set, loom_error_t 
   DIR *d;
   struct dirent *de;
 
-  if (loom_mkdir_p (ring->dir, 0755, err) < 0)
-    return -1;
   d = opendir (ring->dir);
   if (d == NULL)
-    return loom_error_make (err, errno, "open %s", ring->dir);
+    {
+      if (errno == ENOENT)
+        {
+          ring->next_seq = 1;
+          return 0; /* the first frame creates the directory and the file */
+        }
+      return loom_error_make (err, errno, "open %s", ring->dir);
+    }
   while ((de = readdir (d)))
     {
       size_t pl = strlen (prefix);
@@ -251,7 +259,8 @@ loom_ring_open (struct loom_ring *ring, struct loom_ring_set *set, loom_error_t 
     qsort (ring->files, ring->n_files, sizeof *ring->files, cmp_file);
   if (ring->next_seq == 0)
     ring->next_seq = 1;
-  return ring_open_next (ring, set, err);
+  /* A new file for this run; a quiet link still gets none until its first frame. */
+  return 0;
 }
 
 /* Deletes the ring's oldest file (never the open one). */
@@ -260,7 +269,7 @@ ring_drop_oldest (struct loom_ring *ring, struct loom_ring_set *set)
 {
   loom_autofree char *path = NULL;
 
-  if (ring->n_files < 2)
+  if (ring->n_files < (ring->f ? 2u : 1u))
     return false;
   path = ring_path (ring, ring->files[0].seq);
   unlink (path);
@@ -279,7 +288,8 @@ set_drop_one (struct loom_ring_set *set)
   size_t i;
 
   for (i = 0; i < set->n; i++)
-    if (set->rings[i]->n_files > 1 && (best == NULL || set->rings[i]->total > best->total))
+    if (set->rings[i]->n_files > (set->rings[i]->f ? 1u : 0u)
+        && (best == NULL || set->rings[i]->total > best->total))
       best = set->rings[i];
   return best && ring_drop_oldest (best, set);
 }
@@ -293,8 +303,13 @@ loom_ring_write (struct loom_ring *ring, struct loom_ring_set *set, const struct
   long w;
 
   if (ring->f == NULL)
-    return 0;
-  if (ring->cur_size + need > ring->file_size)
+    {
+      /* The first frame of this run: a file of its own (files are made lazily, so a
+       * quiet link costs no file and a big lab starts fast). */
+      if (ring_open_next (ring, set, err) < 0)
+        return -1;
+    }
+  else if (ring->cur_size + need > ring->file_size)
     {
       fclose (ring->f);
       ring->f = NULL;

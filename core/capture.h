@@ -61,7 +61,7 @@ struct loom_ring
   {
     uint32_t seq;
     uint64_t size;
-  } *files; /* oldest first; the last one is the open file */
+  } *files; /* oldest first; the last one is the open file when f is set */
   size_t n_files;
   uint64_t total;
   uint64_t packets;
@@ -78,7 +78,7 @@ struct loom_ring_set
 };
 
 /* Opens the ring: picks up files a previous run left (so a restarted supervisor keeps
- * counting) and opens a new file. */
+ * counting). The directory and a new file are made by the first frame. */
 int loom_ring_open (struct loom_ring *ring, struct loom_ring_set *set, loom_error_t *err);
 /* Appends one frame, rotating and deleting old files to stay inside both caps. */
 int loom_ring_write (struct loom_ring *ring, struct loom_ring_set *set, const struct loom_frame *fr,

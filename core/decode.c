@@ -19,6 +19,8 @@
 
 #include "core/decode.h"
 
+#define N_ELEMS(a) (sizeof (a) / sizeof ((a)[0]))
+
 /* A reader over [p, p + len): every access checks what is left first. */
 struct loom_rd
 {
@@ -111,7 +113,7 @@ rd_sub (struct loom_rd *r, size_t n)
   return s;
 }
 
-/* Only ever called on bytes a reader has already vouched for. */
+/* These only ever look at bytes a reader has already vouched for. */
 static unsigned
 be16 (const uint8_t *p)
 {
@@ -122,6 +124,17 @@ static uint32_t
 be32 (const uint8_t *p)
 {
   return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+}
+
+static bool
+is_zero (const uint8_t *p, size_t n)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    if (p[i] != 0)
+      return false;
+  return true;
 }
 
 /* Number-to-name tables for protocol fields; a miss is shown as the number. */
@@ -164,6 +177,15 @@ out_printf (struct loom_out *o, const char *fmt, ...)
     o->buf[o->len] = '\0';
   else
     o->len += (size_t) n < room ? (size_t) n : room - 1;
+}
+
+static void
+out_putc (struct loom_out *o, char c)
+{
+  if (o->ended || o->len + 1 >= o->size)
+    return;
+  o->buf[o->len++] = c;
+  o->buf[o->len] = '\0';
 }
 
 static void
@@ -223,7 +245,7 @@ out_escaped (struct loom_out *o, const uint8_t *p, size_t n, size_t cap)
   for (i = 0; i < n && i < cap; i++)
     {
       if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
-        out_printf (o, "%c", p[i]);
+        out_putc (o, (char) p[i]);
       else
         out_printf (o, "\\x%02x", p[i]);
     }
@@ -296,7 +318,7 @@ ip_proto_name (unsigned proto)
     { 115, "L2TP" },
     { 132, "SCTP" },
   };
-  return name_lookup (names, sizeof (names) / sizeof (names[0]), proto);
+  return name_lookup (names, N_ELEMS (names), proto);
 }
 
 /* ---- DHCP -------------------------------------------------------------------------- */
@@ -306,7 +328,7 @@ dhcp_type_name (unsigned t)
 {
   static const char *const names[]
       = { NULL, "Discover", "Offer", "Request", "Decline", "Ack", "Nak", "Release", "Inform" };
-  return t < sizeof (names) / sizeof (names[0]) ? names[t] : NULL;
+  return t < N_ELEMS (names) ? names[t] : NULL;
 }
 
 /* A BOOTP header (236 bytes), the magic cookie, then options. The message type lives in
@@ -401,7 +423,7 @@ enum
 /* Reads (and prints, when @o is set) the name at *@off in message @m, following
  * compression pointers; on success *@off is just past the name where it sits in the
  * message. Pointers may point anywhere, loops included, so the number of labels and
- * jumps is capped; 128 is more than a legal 255-byte name can need. */
+ * jumps is capped; a legal name (255 bytes, so at most 127 labels) stays far below it. */
 static int
 dns_name (const uint8_t *m, size_t len, size_t *off, struct loom_out *o)
 {
@@ -409,7 +431,7 @@ dns_name (const uint8_t *m, size_t len, size_t *off, struct loom_out *o)
   bool jumped = false, first = true;
   unsigned hops;
 
-  for (hops = 0; hops < 128; hops++)
+  for (hops = 0; hops < 256; hops++)
     {
       unsigned c;
 
@@ -462,7 +484,7 @@ dns_type_name (unsigned t)
     { 41, "OPT" },  { 43, "DS" },    { 46, "RRSIG" }, { 47, "NSEC" }, { 48, "DNSKEY" },
     { 64, "SVCB" }, { 65, "HTTPS" }, { 252, "AXFR" }, { 255, "ANY" }, { 257, "CAA" },
   };
-  return name_lookup (names, sizeof (names) / sizeof (names[0]), t);
+  return name_lookup (names, N_ELEMS (names), t);
 }
 
 static void
@@ -502,14 +524,14 @@ decode_dns (struct loom_out *o, const uint8_t *m, size_t len)
   out_printf (o, " %s id %u", qr ? "response" : "query", be16 (m));
   if (opcode != 0)
     {
-      if (opcode < 6 && opcodes[opcode] != NULL)
+      if (opcode < N_ELEMS (opcodes) && opcodes[opcode] != NULL)
         out_printf (o, " opcode %s", opcodes[opcode]);
       else
         out_printf (o, " opcode %u", opcode);
     }
   if (qr)
     {
-      if (rcode < 6)
+      if (rcode < N_ELEMS (rcodes))
         out_printf (o, " %s", rcodes[rcode]);
       else
         out_printf (o, " rcode %u", rcode);
@@ -670,7 +692,8 @@ decode_bgp_update (struct loom_out *o, struct loom_rd *r, size_t body)
     }
   out_printf (o, " UPDATE withdrawn-len %zu path-attr-len %zu nlri-len %zu", wlen, alen,
               body - 4 - wlen - alen);
-  rd_skip (r, alen);
+  if (!rd_skip (r, alen))
+    return; /* the caller marks the message as cut short */
   nlri = rd_sub (r, body - 4 - wlen - alen);
   if (bgp_prefix (&nlri, addr, &plen))
     {
@@ -701,7 +724,7 @@ decode_bgp_notification (struct loom_out *o, struct loom_rd *r)
       return;
     }
   out_printf (o, " code %u", h[0]);
-  if (h[0] < 8 && codes[h[0]] != NULL)
+  if (h[0] < N_ELEMS (codes) && codes[h[0]] != NULL)
     out_printf (o, " (%s)", codes[h[0]]);
   out_printf (o, " subcode %u", h[1]);
 }
@@ -817,7 +840,7 @@ decode_tcp (struct loom_out *o, const struct loom_ip *ip, struct loom_rd *r)
       return;
     }
   plen = ip->l4_len - hlen;
-  for (i = 0; i < sizeof (flag_chars) / sizeof (flag_chars[0]); i++)
+  for (i = 0; i < N_ELEMS (flag_chars); i++)
     if (h[9] & flag_chars[i].bit)
       flags[nf++] = flag_chars[i].c;
   flags[nf] = '\0';
@@ -876,8 +899,9 @@ decode_udp (struct loom_out *o, const struct loom_ip *ip, struct loom_rd *r)
 
   if (!rd_bytes (r, 8, &h))
     {
-      if (rd_left (r) >= 4)
-        out_ip_addrs (o, ip, (int) be16 (r->p + r->off), (int) be16 (r->p + r->off + 2));
+      /* Ports are worth showing even when the length and checksum are cut off. */
+      if (rd_bytes (r, 4, &h))
+        out_ip_addrs (o, ip, (int) be16 (h), (int) be16 (h + 2));
       else
         out_ip_addrs (o, ip, -1, -1);
       out_puts (o, "UDP");
@@ -956,22 +980,25 @@ out_quoted (struct loom_out *o, int family, struct loom_rd *r)
 static void
 decode_icmp (struct loom_out *o, const struct loom_ip *ip, struct loom_rd *r)
 {
-  static const char *const unreach[] = { "net",
-                                         "host",
-                                         "protocol",
-                                         "port",
-                                         "need-frag",
-                                         "src-route-failed",
-                                         "net-unknown",
-                                         "host-unknown",
-                                         "src-isolated",
-                                         "net-prohibited",
-                                         "host-prohibited",
-                                         "net-tos",
-                                         "host-tos",
-                                         "admin-prohibited",
-                                         "precedence-violation",
-                                         "precedence-cutoff" };
+  /* RFC 792 and RFC 1812 code names, indexed by code */
+  static const char *const unreach[] = {
+    [0] = "net",
+    [1] = "host",
+    [2] = "protocol",
+    [3] = "port",
+    [4] = "need-frag",
+    [5] = "src-route-failed",
+    [6] = "net-unknown",
+    [7] = "host-unknown",
+    [8] = "src-isolated",
+    [9] = "net-prohibited",
+    [10] = "host-prohibited",
+    [11] = "net-tos",
+    [12] = "host-tos",
+    [13] = "admin-prohibited",
+    [14] = "precedence-violation",
+    [15] = "precedence-cutoff",
+  };
   static const char *const redirect[] = { "net", "host", "tos-net", "tos-host" };
   const uint8_t *h, *w;
 
@@ -995,7 +1022,7 @@ decode_icmp (struct loom_out *o, const struct loom_ip *ip, struct loom_rd *r)
       out_printf (o, " id %u seq %u", be16 (w), be16 (w + 2));
       break;
     case 3:
-      if (h[1] < 16)
+      if (h[1] < N_ELEMS (unreach))
         out_printf (o, " unreachable %s", unreach[h[1]]);
       else
         out_printf (o, " unreachable code %u", h[1]);
@@ -1009,7 +1036,7 @@ decode_icmp (struct loom_out *o, const struct loom_ip *ip, struct loom_rd *r)
       out_quoted (o, AF_INET, r);
       break;
     case 5:
-      if (h[1] < 4)
+      if (h[1] < N_ELEMS (redirect))
         out_printf (o, " redirect %s", redirect[h[1]]);
       else
         out_printf (o, " redirect code %u", h[1]);
@@ -1120,7 +1147,7 @@ decode_icmp6 (struct loom_out *o, const struct loom_ip *ip, struct loom_rd *r)
   switch (h[0])
     {
     case 1:
-      if (h[1] < 7)
+      if (h[1] < N_ELEMS (unreach))
         out_printf (o, " unreachable %s", unreach[h[1]]);
       else
         out_printf (o, " unreachable code %u", h[1]);
@@ -1166,7 +1193,7 @@ decode_icmp6 (struct loom_out *o, const struct loom_ip *ip, struct loom_rd *r)
                                 : "done");
       if (!rd_bytes (r, 20, &w))
         goto trunc;
-      if (h[0] != 130 || w[4] || memcmp (w + 4, w + 5, 15))
+      if (h[0] != 130 || !is_zero (w + 4, 16)) /* a general query names no group */
         {
           out_puts (o, " group ");
           out_addr (o, AF_INET6, w + 4);
@@ -1266,7 +1293,10 @@ decode_ospf (struct loom_out *o, const struct loom_ip *ip, struct loom_rd *r)
   /* v2: router id, area, checksum, auth type, 8 bytes of auth; v3: router id, area,
    * checksum, instance, reserved. */
   hlen = h[0] == 2 ? 24 : 16;
+  /* The neighbour count comes from this length, so it may not exceed the packet. */
   olen = be16 (h + 2);
+  if (olen > ip->l4_len)
+    olen = ip->l4_len;
   if (!rd_bytes (r, 8, &b))
     {
       out_trunc (o, "ospf");
@@ -1745,7 +1775,7 @@ ethertype_name (unsigned type)
     { 0x88f7, "PTP" },
     { 0x8902, "CFM" },
   };
-  return name_lookup (names, sizeof (names) / sizeof (names[0]), type);
+  return name_lookup (names, N_ELEMS (names), type);
 }
 
 static void

@@ -176,9 +176,15 @@ rt_init (struct deploy *d)
       rt->ifindex = loom_xcalloc (node->n_ifaces, sizeof *rt->ifindex);
       rt->mac = loom_xcalloc (node->n_ifaces, sizeof *rt->mac);
       for (j = 0; j < node->n_ifaces; j++)
-        rt->ifindex[j] = strcmp (node->ifaces[j]->name, "lo") == 0 && node->ifaces[j]->link == NULL
-                             ? 1
-                             : LOOM_IFINDEX_FIRST + (int) j;
+        rt->ifindex[j] = 1; /* lo; link ends are numbered below */
+    }
+  for (i = 0; i < lab->n_links; i++)
+    {
+      const struct loom_link *link = lab->links[i];
+      size_t na = node_index (lab, link->a->node), nb = node_index (lab, link->b->node);
+      d->rt[na].ifindex[iface_index (link->a->node, link->a)] = LOOM_IFINDEX_LINKS + (int) i;
+      d->rt[nb].ifindex[iface_index (link->b->node, link->b)]
+          = LOOM_IFINDEX_LINKS + (int) (lab->n_links + i);
     }
   assign_macs (d);
 }

@@ -13,8 +13,11 @@
 struct nl_sock;
 struct loom_device_ops;
 
-#define LOOM_IFINDEX_BRIDGE 2   /* the bridge of a switch or hub node */
-#define LOOM_IFINDEX_FIRST 100  /* iface i of a node gets ifindex FIRST + i */
+#define LOOM_IFINDEX_BRIDGE 2 /* the bridge of a switch or hub node */
+/* Link ends get ifindexes unique in the whole lab: link k's first endpoint (where it is
+ * captured) is LINKS + k, its second LINKS + n_links + k. So one pair of capture
+ * programs serves every link: the link is the interface's index minus LINKS. */
+#define LOOM_IFINDEX_LINKS 10000
 #define LOOM_BRIDGE_NAME "br0"
 
 struct loom_node_rt

@@ -23,6 +23,7 @@
 #include "core/capture.h"
 #include "core/netns.h"
 #include "core/nl.h"
+#include "core/node.h"
 #include "core/lab.h"
 #include "core/state.h"
 #include "core/supervisor.h"
@@ -45,6 +46,7 @@ enum
 
 struct cap
 {
+  bool on; /* the link is captured */
   struct loom_ring ring;
   char *endpoint;
   char *peer;
@@ -196,7 +198,9 @@ open_captures (struct sup *s, json_t *state, loom_error_t *err)
     return 0;
   if (nc.self < 0)
     return loom_error_make (err, errno, "open own namespace");
-  if (loom_bpfcap_open (&s->bpf, n_want, s->snaplen, LOOM_BPFCAP_RING_DEFAULT, err) < 0)
+  if (loom_bpfcap_open (&s->bpf, n_links, LOOM_IFINDEX_LINKS, s->snaplen, LOOM_BPFCAP_RING_DEFAULT,
+                        err)
+      < 0)
     {
       close (nc.self);
       return -1;
@@ -222,7 +226,9 @@ open_captures (struct sup *s, json_t *state, loom_error_t *err)
         r = loom_error_make (err, 0, "link %s:%s: no namespace in the state", an, ai);
         break;
       }
-    c = &s->caps[n_cap];
+    /* Indexed like the lab's links: the capture programs name a link by its index. */
+    c = &s->caps[i];
+    c->on = true;
     c->endpoint = loom_xasprintf ("%s:%s", an, ai);
     c->peer = loom_xasprintf ("%s:%s", zn, zi);
     c->ring.dir = loom_xasprintf ("%s/%s", root, name);
@@ -236,7 +242,7 @@ open_captures (struct sup *s, json_t *state, loom_error_t *err)
     if (c->ring.file_size < 2ULL * (s->snaplen + 4096))
       c->ring.file_size = 2ULL * (s->snaplen + 4096);
     n_cap++;
-    s->n_caps = n_cap;
+    s->n_caps = i + 1;
     LOOM_PUSH (s->set.rings, s->set.n, &c->ring);
     if (loom_ring_open (&c->ring, &s->set, err) < 0)
       {
@@ -245,7 +251,7 @@ open_captures (struct sup *s, json_t *state, loom_error_t *err)
       }
     sk = ns_socket (&nc, ns, err);
     if (sk == NULL
-        || loom_bpfcap_attach (&s->bpf, sk, iface_ifindex (state, an, ai), n_cap - 1, err) < 0)
+        || loom_bpfcap_attach (&s->bpf, sk, iface_ifindex (state, an, ai), err) < 0)
       {
         r = loom_error_wrap (err, "capture %s", c->endpoint);
         break;
@@ -283,7 +289,7 @@ on_frame (uint32_t link_id, const struct loom_frame *fr, void *ctx)
   struct cap *c = &s->caps[link_id];
   loom_error_t err = NULL;
 
-  if (link_id >= s->n_caps)
+  if (link_id >= s->n_caps || !c->on)
     return 0;
   if (loom_ring_write (&c->ring, &s->set, fr, &err) < 0)
     {
@@ -326,17 +332,20 @@ static json_t *
 cmd_status (struct sup *s)
 {
   uint64_t packets = 0, bytes = 0, drops = 0;
-  size_t i;
+  size_t i, n_links = 0;
 
   for (i = 0; i < s->n_caps; i++)
     {
+      if (!s->caps[i].on)
+        continue;
+      n_links++;
       packets += s->caps[i].ring.packets;
       bytes += s->caps[i].ring.bytes;
       drops += loom_bpfcap_drops (&s->bpf, i);
     }
   return json_pack ("{s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "ok", 1, "lab", s->lab,
                     "pid", (json_int_t) getpid (), "started", (json_int_t) s->started, "uptime",
-                    (json_int_t) (time (NULL) - s->started), "links", (json_int_t) s->n_caps,
+                    (json_int_t) (time (NULL) - s->started), "links", (json_int_t) n_links,
                     "packets", (json_int_t) packets, "bytes", (json_int_t) bytes, "drops",
                     (json_int_t) drops, "capture_bytes", (json_int_t) s->set.total);
 }
@@ -362,8 +371,11 @@ cmd_captures (struct sup *s)
   for (i = 0; i < s->n_caps; i++)
     {
       struct cap *c = &s->caps[i];
-      json_t *files = json_array ();
+      json_t *files;
 
+      if (!c->on)
+        continue;
+      files = json_array ();
       for (j = 0; j < c->ring.n_files; j++)
         {
           loom_autofree char *p = loom_xasprintf ("%s/%s-%06u.pcapng", c->ring.dir, c->ring.name,
@@ -540,7 +552,8 @@ teardown (struct sup *s)
   size_t i;
   drain_all (s);
   for (i = 0; i < s->n_caps; i++)
-    loom_ring_close (&s->caps[i].ring);
+    if (s->caps[i].on)
+      loom_ring_close (&s->caps[i].ring);
   if (s->n_caps)
     loom_bpfcap_close (&s->bpf);
   for (i = 0; i < MAX_CLIENTS; i++)

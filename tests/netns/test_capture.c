@@ -95,14 +95,18 @@ START_TEST (test_ping_lands_in_its_links_file_only)
   {
     loom_autofree char *f1 = tshark_fields (h1);
     loom_autofree char *fr1 = tshark_fields (r1);
-    loom_autofree char *fr2 = tshark_fields (r2);
     ck_assert_int_eq (count_lines (f1, "10.0.1.11,10.0.1.12,8,", false), 5);
     ck_assert_int_eq (count_lines (f1, "10.0.1.12,10.0.1.11,0,", false), 5);
     ck_assert_int_ge (count_lines (f1, ",,,1,10.0.1.11,10.0.1.12", false), 1);
     ck_assert_int_ge (count_lines (f1, ",,,2,10.0.1.12,10.0.1.11", false), 1);
-    /* The router's links saw none of the unicast: the switch learned where h2 is. */
+    /* The router's links saw none of the unicast: the switch learned where h2 is.
+     * r1's link to h3 carried nothing at all, so it has no file yet. */
     ck_assert_int_eq (count_lines (fr1, "10.0.1.1", false), 0);
-    ck_assert_int_eq (tl_count_lines (fr2), 0);
+    ck_assert_int_eq (count_lines (fr1, "10.0.1.12,", true), 0);
+  }
+  {
+    struct stat st;
+    ck_assert_msg (stat (r2, &st) < 0, "r1:eth2 has a capture file without traffic");
   }
   /* The interface block names the link's end; tshark reads the file without a word on
    * stderr. */
@@ -181,12 +185,16 @@ START_TEST (test_destroy_keeps_captures_until_cleanup)
       }
   closedir (d);
   ck_assert_int_eq (entries, 1);
-  /* The next deploy starts from fresh captures; destroy --cleanup removes them. */
+  /* The next deploy starts from fresh captures (a link's file appears with its first
+   * frame); destroy --cleanup removes them. */
   tl_deploy_ok (lab);
+  json_decref (sync_captures ("keep"));
+  ck_assert_msg (stat (h1, &st) < 0, "the previous run's capture is still there");
+  ck_assert (tl_ping ("keep", "h1", "10.0.1.12"));
   json_decref (sync_captures ("keep"));
   {
     loom_autofree char *f = tshark_fields (h1);
-    ck_assert_int_eq (count_lines (f, ",8,", true), 0);
+    ck_assert_int_eq (count_lines (f, ",8,", true), 1);
   }
   tl_destroy_ok ("keep");
   tl_assert_clean ("keep");
@@ -345,6 +353,9 @@ START_TEST (test_killed_supervisor_reported_restarted_cleaned)
   tl_deploy_ok (lab);
   pid = tl_find_supervisor ("sup");
   ck_assert_int_gt (pid, 0);
+  /* Some traffic, so the first supervisor leaves a file behind. */
+  ck_assert (tl_ping ("sup", "h1", "10.0.2.13"));
+  json_decref (sync_captures ("sup"));
   st = loom_lab_state_load ("sup", &err);
   ck_assert_str_eq (json_string_value (json_object_get (json_object_get (st, "supervisor"), "state")), "running");
   json_decref (st);
@@ -366,7 +377,7 @@ START_TEST (test_killed_supervisor_reported_restarted_cleaned)
   /* The lab itself still works. */
   ck_assert (tl_ping ("sup", "h1", "10.0.2.13"));
 
-  /* Started again, it captures again, into the same rings. */
+  /* Started again, it captures again, into the same rings (the next file). */
   pid2 = loom_lab_supervisor_start ("sup", NULL, &err);
   ck_assert_msg (pid2 > 0, "restart: %s", err ? err->msg : "?");
   ck_assert (tl_ping ("sup", "h1", "10.0.2.13"));
