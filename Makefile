@@ -25,8 +25,9 @@ endif
 # Debian packages the build, the tests and `make run` need.
 DEB_PKGS := build-essential pkg-config libyaml-dev libjansson-dev libnl-3-dev \
             libnl-route-3-dev libpcap-dev check iperf3 iproute2 iputils-ping busybox-static tshark jq \
-            tcpdump procps psmisc
+            tcpdump procps psmisc frr
 DEB_BENCH_PKGS := mininet hyperfine
+DEB_FUZZ_PKGS := clang libclang-rt-dev
 DEB_STAMP := $(BUILD)/.deps-installed
 
 LIB     := $(BUILD)/libnetloom.a
@@ -46,7 +47,7 @@ include tests/module.mk
 lib_obj := $(lib_src:%.c=$(BUILD)/%.o)
 cli_obj := $(cli_src:%.c=$(BUILD)/%.o)
 
-.PHONY: all deps run test bench clean format check-deps
+.PHONY: all deps run test bench fuzz clean format check-deps
 all: $(NETLOOM)
 
 $(BUILD)/%.o: %.c
@@ -92,6 +93,17 @@ test: deps
 bench: deps bench-deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh tests/bench/run.sh $(NETLOOM)
+
+# libFuzzer + ASan/UBSan on the packet decoder; FUZZ_SECONDS=600 make fuzz for longer.
+fuzz:
+	@missing=""; for p in $(DEB_FUZZ_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	$(Q)sh tests/fuzz/run.sh $(or $(FUZZ_SECONDS),60)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/fault.h"
+#include "core/frr.h"
 #include "core/journal.h"
 #include "core/lab.h"
 #include "core/log.h"
@@ -454,6 +455,34 @@ phase_exec (void *ctx, size_t i, struct loom_worker *w, loom_error_t *err)
   return 0;
 }
 
+/* Routers that run FRR get /etc/frr/<ns>/ with their frr.conf; the supervisor starts
+ * their daemons (which make /var/run/frr/<ns>/). Both directories are this lab's. */
+static int
+write_frr_configs (struct deploy *d, loom_error_t *err)
+{
+  size_t i;
+
+  for (i = 0; i < d->lab->n_nodes; i++)
+    {
+      const struct loom_node *node = d->lab->nodes[i];
+      loom_autofree char *conf = NULL;
+      loom_autofree char *etc = NULL;
+      loom_autofree char *run = NULL;
+
+      if (node->frr == NULL)
+        continue;
+      conf = loom_frr_render (node);
+      etc = loom_xasprintf ("%s/%s", LOOM_FRR_CONF_ROOT, d->rt[i].netns);
+      run = loom_xasprintf ("%s/%s", LOOM_FRR_RUN_ROOT, d->rt[i].netns);
+      if (loom_journal_add (&d->journal, "tree", etc, err) < 0
+          || loom_journal_add (&d->journal, "tree", run, err) < 0
+          || loom_fault_check ("write frr.conf", err) < 0
+          || loom_frr_write_config (d->rt[i].netns, conf ? conf : "", err) < 0)
+        return loom_error_wrap (err, "node %s", node->name);
+    }
+  return 0;
+}
+
 /* The supervisor takes over what must keep running (captures). Its log goes with the
  * lab's other logs; its own pid it journals itself. */
 static int
@@ -472,6 +501,8 @@ start_supervisor (struct deploy *d, loom_error_t *err)
   if (loom_rm_rf (captures, err) < 0)
     return -1;
   if (loom_journal_add (&d->journal, "data", captures, err) < 0)
+    return -1;
+  if (write_frr_configs (d, err) < 0)
     return -1;
   if (loom_fault_check ("start supervisor", err) < 0)
     return -1;
@@ -768,6 +799,9 @@ loom_node_spawn (const char *lab, const char *node, char *const argv[], loom_err
   free (keys);
   free (values);
   {
+    json_t *binds = json_object_get (n, "binds"), *b;
+    char **bv = loom_xcalloc (2 * json_array_size (binds) + 2, sizeof *bv);
+    size_t nb = 0;
     struct loom_spawn s = {
       .nsfd = nsfd,
       .argv = argv,
@@ -775,8 +809,15 @@ loom_node_spawn (const char *lab, const char *node, char *const argv[], loom_err
       .stdin_fd = -1,
       .stdout_fd = -1,
       .stderr_fd = -1,
+      .binds = bv,
     };
+    json_array_foreach (binds, i, b)
+    {
+      bv[nb++] = (char *) json_string_value (json_array_get (b, 0));
+      bv[nb++] = (char *) json_string_value (json_array_get (b, 1));
+    }
     pid = loom_spawn_in_ns (&s, err);
+    free (bv);
   }
   loom_strv_free (envp);
   json_decref (root);

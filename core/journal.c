@@ -141,6 +141,15 @@ loom_journal_undo (const char *path, const char *lab, bool keep_data, int worker
           if (unlink (lines[i] + 5) < 0 && errno != ENOENT && first == NULL)
             loom_error_make (&first, errno, "remove %s", lines[i] + 5);
         }
+      else if (strncmp (lines[i], "tree ", 5) == 0)
+        {
+          if (loom_rm_rf (lines[i] + 5, &e) < 0)
+            {
+              if (first == NULL)
+                loom_error_move (&first, &e);
+              loom_error_release (&e);
+            }
+        }
       else if (strncmp (lines[i], "data ", 5) == 0)
         {
           if (!keep_data && loom_rm_rf (lines[i] + 5, &e) < 0)

@@ -39,10 +39,14 @@ loom_spawn_in_ns (const struct loom_spawn *s, loom_error_t *err)
       close (status_pipe[0]);
       if (setns (s->nsfd, CLONE_NEWNET) < 0)
         goto fail;
-      if (unshare (CLONE_NEWNS) == 0
-          && mount (NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) == 0
-          && umount2 ("/sys", MNT_DETACH) == 0)
-        mount ("sysfs", "/sys", "sysfs", 0, NULL);
+      if (unshare (CLONE_NEWNS) == 0 && mount (NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) == 0)
+        {
+          size_t b;
+          if (umount2 ("/sys", MNT_DETACH) == 0)
+            mount ("sysfs", "/sys", "sysfs", 0, NULL);
+          for (b = 0; s->binds && s->binds[b] && s->binds[b + 1]; b += 2)
+            mount (s->binds[b], s->binds[b + 1], NULL, MS_BIND, NULL);
+        }
       if (s->stdin_fd >= 0 && dup2 (s->stdin_fd, 0) < 0)
         goto fail;
       if (s->stdout_fd >= 0 && dup2 (s->stdout_fd, 1) < 0)

@@ -15,6 +15,10 @@ struct loom_spawn
   int stdin_fd;        /* -1: inherit */
   int stdout_fd;       /* -1: inherit */
   int stderr_fd;       /* -1: inherit */
+  /* Bind mounts made in the child's own mount namespace: {source, target} pairs,
+   * ended by NULL (e.g. a router's /var/run/frr/<ns> on /var/run/frr, so plain
+   * `vtysh` finds the node's daemons). NULL: none. */
+  char *const *binds;
 };
 
 /**

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/lab.h"
+#include "core/frr.h"
 #include "core/netns.h"
 #include "core/state.h"
 #include "core/supervisor.h"
@@ -56,6 +57,13 @@ loom_lab_check_supported (const struct loom_lab *lab, struct loom_diags *diags)
                           node->name, node->kind_written ? node->kind_written
                                                           : loom_kind_name (node->kind),
                           ops ? ops->needs : "an unknown device");
+          n++;
+        }
+      if (node->frr && !loom_frr_available ())
+        {
+          loom_diags_add (diags, LOOM_DIAG_ERROR, &node->frr->mark,
+                          "node '%s' runs FRR, which is not installed (apt-get install frr)",
+                          node->name);
           n++;
         }
       /* Only the network sysctls are per namespace; anything else would change the
@@ -136,6 +144,25 @@ loom_state_build (const struct loom_lab *lab, const struct loom_node_rt *rt,
       for (j = 0; j < node->n_exec; j++)
         json_array_append_new (exec, json_string (node->exec[j]));
       json_object_set_new (n, "exec", exec);
+      if (node->frr)
+        {
+          /* What the supervisor starts, and what `exec` binds so that plain vtysh
+           * talks to this node's daemons. */
+          loom_autofree char *conf = loom_frr_render (node);
+          const char *names[LOOM_FRR_MAX_DAEMONS];
+          size_t nd = loom_frr_daemons (conf, names), k2;
+          json_t *daemons = json_array ();
+          char *run = loom_xasprintf ("%s/%s", LOOM_FRR_RUN_ROOT, rt[i].netns);
+          char *etc = loom_xasprintf ("%s/%s", LOOM_FRR_CONF_ROOT, rt[i].netns);
+          for (k2 = 0; k2 < nd; k2++)
+            json_array_append_new (daemons, json_string (names[k2]));
+          json_object_set_new (n, "frr", json_pack ("{s:o, s:s, s:s}", "daemons", daemons,
+                                                    "rundir", run, "confdir", etc));
+          json_object_set_new (n, "binds", json_pack ("[[s,s],[s,s]]", run, LOOM_FRR_RUN_ROOT,
+                                                       etc, LOOM_FRR_CONF_ROOT));
+          free (run);
+          free (etc);
+        }
       if (node->has_position)
         json_object_set_new (n, "position", json_pack ("{s:f, s:f}", "x", node->x, "y", node->y));
       for (j = 0; j < node->n_ifaces; j++)

@@ -21,6 +21,7 @@
 
 #include "core/bpfcap.h"
 #include "core/capture.h"
+#include "core/frr.h"
 #include "core/netns.h"
 #include "core/nl.h"
 #include "core/node.h"
@@ -78,6 +79,9 @@ struct sup
   struct loom_ring_set set;
   uint32_t snaplen;
   struct client *clients[MAX_CLIENTS];
+  json_t *state;
+  struct loom_frr_node *routers;
+  size_t n_routers;
   time_t started;
   bool stop;
 };
@@ -494,6 +498,61 @@ client_accept (struct sup *s)
   epoll_ctl (s->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* Starts the FRR daemons of every router that has a configuration. */
+static int
+start_routers (struct sup *s, loom_error_t *err)
+{
+  const char *labdir = json_string_value (json_object_get (s->state, "labdir"));
+  json_t *n, *d;
+  size_t i, k;
+
+  json_array_foreach (json_object_get (s->state, "nodes"), i, n)
+  {
+    json_t *frr = json_object_get (n, "frr");
+    struct loom_frr_node *fn;
+
+    if (frr == NULL)
+      continue;
+    s->routers = loom_xrealloc (s->routers, sizeof *s->routers * (s->n_routers + 1));
+    fn = &s->routers[s->n_routers];
+    memset (fn, 0, sizeof *fn);
+    fn->node = json_string_value (json_object_get (n, "name"));
+    fn->ns = json_string_value (json_object_get (n, "netns"));
+    fn->logdir = loom_xasprintf ("%s/logs", labdir ? labdir : ".");
+    json_array_foreach (json_object_get (frr, "daemons"), k, d)
+      if (fn->n_daemons < LOOM_FRR_MAX_DAEMONS)
+        fn->daemons[fn->n_daemons++] = json_string_value (d);
+    s->n_routers++;
+    if (loom_frr_start (fn, err) < 0)
+      {
+        s->n_routers--;
+        return loom_error_wrap (err, "router %s", fn->node);
+      }
+    logf_ ("router %s: FRR started (%zu daemons)", fn->node, fn->n_daemons);
+  }
+  return 0;
+}
+
+/* A child exited: say which; an FRR daemon that dies is not restarted by itself (the
+ * log says why; `netloom supervisor LAB stop/start` or a node restart brings it back). */
+static void
+reap_children (struct sup *s)
+{
+  int status;
+  pid_t pid;
+  size_t i, k;
+
+  while ((pid = waitpid (-1, &status, WNOHANG)) > 0)
+    for (i = 0; i < s->n_routers; i++)
+      for (k = 0; k < s->routers[i].n_daemons; k++)
+        if (s->routers[i].pids[k] == pid)
+          {
+            s->routers[i].pids[k] = 0;
+            logf_ ("router %s: %s exited (status %d)", s->routers[i].node,
+                   s->routers[i].daemons[k], status);
+          }
+}
+
 static int
 setup (struct sup *s, loom_error_t *err)
 {
@@ -509,15 +568,18 @@ setup (struct sup *s, loom_error_t *err)
   if (state == NULL)
     return loom_error_make (err, 0, "read %s: %s", path, jerr.text);
   s->epfd = epoll_create1 (EPOLL_CLOEXEC);
+  s->state = state;
   r = open_captures (s, state, err);
-  json_decref (state);
   if (r < 0)
+    return -1;
+  if (start_routers (s, err) < 0)
     return -1;
 
   sigemptyset (&mask);
   sigaddset (&mask, SIGTERM);
   sigaddset (&mask, SIGINT);
   sigaddset (&mask, SIGHUP);
+  sigaddset (&mask, SIGCHLD);
   sigprocmask (SIG_BLOCK, &mask, NULL);
   signal (SIGPIPE, SIG_IGN);
   s->sig_fd = signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -550,6 +612,8 @@ static void
 teardown (struct sup *s)
 {
   size_t i;
+  for (i = 0; i < s->n_routers; i++)
+    loom_frr_stop (&s->routers[i]);
   drain_all (s);
   for (i = 0; i < s->n_caps; i++)
     if (s->caps[i].on)
@@ -614,9 +678,15 @@ loom_supervisor_run (const char *lab, int ready_fd)
             case EV_SIGNAL:
               {
                 struct signalfd_siginfo si;
-                if (read (s.sig_fd, &si, sizeof si) == sizeof si)
-                  logf_ ("signal %d: stopping", (int) si.ssi_signo);
-                s.stop = true;
+                if (read (s.sig_fd, &si, sizeof si) != sizeof si)
+                  break;
+                if (si.ssi_signo == SIGCHLD)
+                  reap_children (&s);
+                else
+                  {
+                    logf_ ("signal %d: stopping", (int) si.ssi_signo);
+                    s.stop = true;
+                  }
                 break;
               }
             case EV_TIMER:

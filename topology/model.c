@@ -120,6 +120,34 @@ iface_free (struct loom_iface *iface)
 }
 
 static void
+strv_free (char **v, size_t n)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    free (v[i]);
+  free (v);
+}
+
+static void
+frr_free (struct loom_frr *frr)
+{
+  if (frr == NULL)
+    return;
+  free (frr->config);
+  free (frr->config_path);
+  free (frr->ospf_area);
+  free (frr->ospf_router_id);
+  strv_free (frr->ospf_ifaces, frr->n_ospf_ifaces);
+  strv_free (frr->ospf_passive, frr->n_ospf_passive);
+  free (frr->bgp_router_id);
+  free (frr->bgp_neighbors);
+  free (frr->bgp_networks);
+  strv_free (frr->rip_networks, frr->n_rip_networks);
+  free (frr);
+}
+
+static void
 node_free (struct loom_node *node)
 {
   size_t i;
@@ -140,6 +168,7 @@ node_free (struct loom_node *node)
   for (i = 0; i < node->n_ifaces; i++)
     iface_free (node->ifaces[i]);
   free (node->ifaces);
+  frr_free (node->frr);
   free (node);
 }
 
@@ -307,6 +336,12 @@ host_bits_set (const struct loom_addr *a)
         return true;
     }
   return false;
+}
+
+bool
+loom_addr_is_network (const struct loom_addr *a)
+{
+  return a->prefixlen < 0 || !host_bits_set (a);
 }
 
 static int

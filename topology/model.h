@@ -66,6 +66,38 @@ struct loom_route
   struct loom_mark mark;
 };
 
+/* A router's FRR settings (`frr-config`, or the structured `ospf`, `bgp` and `rip`). */
+struct loom_bgp_neighbor
+{
+  struct loom_addr address; /* IPv4 or IPv6, no prefix length */
+  uint32_t remote_as;
+  struct loom_mark mark;
+};
+
+struct loom_frr
+{
+  char *config;      /* frr-config text (inline, or the file's content); NULL when structured */
+  char *config_path; /* absolute path when read from a file, else NULL */
+  bool ospf;
+  char *ospf_area;      /* "0", "0.0.0.1": as written, normalised; "0" by default */
+  char *ospf_router_id; /* NULL when not given */
+  char **ospf_ifaces;   /* the interfaces in the area (lo too when it is passive) */
+  size_t n_ospf_ifaces;
+  char **ospf_passive; /* a subset of ospf_ifaces */
+  size_t n_ospf_passive;
+  bool bgp;
+  uint32_t bgp_asn;
+  char *bgp_router_id; /* NULL when not given */
+  struct loom_bgp_neighbor *bgp_neighbors;
+  size_t n_bgp_neighbors;
+  struct loom_addr *bgp_networks; /* prefixes, host bits zero */
+  size_t n_bgp_networks;
+  bool rip;
+  char **rip_networks; /* IPv4 prefixes ("10.0.0.0/8") and interface names */
+  size_t n_rip_networks;
+  struct loom_mark mark; /* the most specific frr-config/ospf/bgp/rip value */
+};
+
 struct loom_node;
 struct loom_link;
 
@@ -104,6 +136,7 @@ struct loom_node
   size_t n_routes;
   struct loom_iface **ifaces; /* in the order the file names them */
   size_t n_ifaces;
+  struct loom_frr *frr; /* routers running FRR; NULL when the node runs none */
   /* switch / hub */
   bool vlan_filtering;
   bool stp;
@@ -207,8 +240,20 @@ bool loom_ifname_valid (const char *name);
 int loom_addr_parse (const char *text, bool need_prefix, struct loom_addr *out, const char **why);
 int loom_route_parse (const char *text, struct loom_route *out, const char **why);
 int loom_mac_parse (const char *text, uint8_t mac[6]);
+/* True when no bit after @a's prefix length is set (10.0.2.0/24, not 10.0.2.1/24). */
+bool loom_addr_is_network (const struct loom_addr *a);
 /* Frees what loom_route_parse() allocated in @route (dev, text); the struct itself is the
  * caller's. */
 void loom_route_clear (struct loom_route *route);
+
+/**
+ * loom_frr_render() - the frr.conf a router runs.
+ * @node: the node; its frr settings come from the lab file.
+ *
+ * Returns the text as given for `frr-config`, a complete FRR 8.4 configuration for the
+ * structured forms (ospf, bgp, rip), or NULL when @node->frr is NULL. Owned by the
+ * caller (free()).
+ */
+char *loom_frr_render (const struct loom_node *node);
 
 #endif

@@ -1,1 +1,1 @@
-lib_src += topology/model.c topology/parser.c
+lib_src += topology/model.c topology/parser.c topology/frr.c

@@ -6,6 +6,7 @@
  * node -> group -> kinds.<kind> -> defaults and check what only makes sense once the
  * node's kind and interfaces are known. Every problem becomes a diagnostic and the walk
  * goes on, so one run reports all of a file's errors. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -47,6 +48,10 @@ enum field
   F_POSITION,
   F_INTERFACES,
   F_CAPTURE,
+  F_FRR_CONFIG,
+  F_OSPF,
+  F_BGP,
+  F_RIP,
   F__COUNT
 };
 
@@ -86,6 +91,10 @@ static const struct
   { "position", F_POSITION, AT_NODES },
   { "interfaces", F_INTERFACES, AT_ALL },
   { "capture", F_CAPTURE, AT_ALL },
+  { "frr-config", F_FRR_CONFIG, AT_ALL },
+  { "ospf", F_OSPF, AT_ALL },
+  { "bgp", F_BGP, AT_ALL },
+  { "rip", F_RIP, AT_ALL },
 };
 #define N_NODE_KEYS (sizeof (node_keys) / sizeof (node_keys[0]))
 
@@ -133,6 +142,36 @@ struct ifset
   size_t n_trunk;
 };
 
+/* The structured FRR forms as one block writes them. Each field is taken by a node from
+ * the most specific block that sets it, so kinds.router can set the OSPF area and each
+ * node its own router-id. */
+struct ospf_set
+{
+  bool has_area, has_rid, has_ifaces, has_passive;
+  char area[16]; /* "0" .. "4294967295" or a dotted quad */
+  const char *rid;
+  struct sval *ifaces, *passive;
+  size_t n_ifaces, n_passive;
+};
+
+struct bgp_set
+{
+  bool has_asn, has_rid, has_neighbors, has_networks;
+  uint32_t asn;
+  const char *rid;
+  struct loom_bgp_neighbor *neighbors;
+  size_t n_neighbors;
+  struct loom_addr *networks;
+  size_t n_networks;
+};
+
+struct rip_set
+{
+  bool has_networks;
+  struct sval *networks; /* IPv4 prefixes (with a '/') and interface names (without) */
+  size_t n_networks;
+};
+
 /* One settings block: defaults, kinds.<k>, groups.<g> or nodes.<n>. */
 struct level
 {
@@ -157,6 +196,11 @@ struct level
   double x, y;
   struct ifset *ifs;
   size_t n_ifs;
+  char *frr_config;      /* owned: the inline text or the file's content */
+  char *frr_config_path; /* owned: the file it was read from; NULL for inline text */
+  struct ospf_set ospf;
+  struct bgp_set bgp;
+  struct rip_set rip;
 };
 
 /* Parse-time companion of each model node. */
@@ -684,9 +728,18 @@ is_bridge_kind (int kind)
   return kind == LOOM_KIND_SWITCH || kind == LOOM_KIND_HUB;
 }
 
+/* FRR runs on routers only. */
+static bool
+is_router_only (const char *key)
+{
+  return strcmp (key, "frr-config") == 0 || strcmp (key, "ospf") == 0 || strcmp (key, "bgp") == 0
+         || strcmp (key, "rip") == 0;
+}
+
 /* Settings that only fit some kinds: vlan-filtering, stp, vlan and trunk belong to
- * bridges; addresses and routes to everything else. Reports and returns false when @key
- * does not fit @kind; @who says which node or block it is about. */
+ * bridges; addresses and routes to everything else; frr-config, ospf, bgp and rip to
+ * routers. Reports and returns false when @key does not fit @kind; @who says which node
+ * or block it is about. */
 static bool
 fits_kind (struct pstate *ps, int kind, const char *key, const struct loom_mark *m, const char *who)
 {
@@ -694,6 +747,12 @@ fits_kind (struct pstate *ps, int kind, const char *key, const struct loom_mark 
                      || strcmp (key, "vlan") == 0 || strcmp (key, "trunk") == 0;
   bool not_bridge = strcmp (key, "routes") == 0 || strcmp (key, "ipv4") == 0
                     || strcmp (key, "ipv6") == 0;
+
+  if (is_router_only (key) && kind != LOOM_KIND_ROUTER)
+    {
+      ERR_M (ps, m, "'%s' is only for router nodes (FRR runs on routers); %s", key, who);
+      return false;
+    }
 
   if (bridge_only && !is_bridge_kind (kind))
     {

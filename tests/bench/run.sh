@@ -8,9 +8,9 @@
 #                    down by an `ip netns del` loop (baseline A);
 #   - Mininet:       `mn --topo single,N|linear,N --switch lxbr --controller none
 #                    --test none`, end to end (baseline B);
-# measures memory per host (netloom's peak RSS / N; the kernel's MemAvailable drop for
-# 1000 hosts, netloom vs ip loop; Mininet's per-host shell PSS), and writes the table to
-# docs/benchmarks.md and stdout.
+# measures memory per host (netloom's deploy peak RSS and its lab supervisor's PSS, / N;
+# the kernel's slab + per-CPU growth, netloom vs ip loop; Mininet's per-host shell PSS),
+# and writes the tables to docs/benchmarks.md and stdout.
 #
 # Everything it creates carries a unique prefix (nb<pid>-) or lives in its temp dir;
 # it never touches other namespaces or labs, never runs `mn -c`, and cleans up on exit
@@ -21,6 +21,8 @@
 #   BENCH_MN_MAX=1000          largest N for which Mininet runs (0: no Mininet)
 #   BENCH_MN_TIMEOUT=300       seconds cap for one Mininet run (linear,1000 does not
 #                              finish in 600 s here; the cap keeps the bench ~10 min)
+#   BENCH_REPS=3               netloom deploy/destroy repetitions (the median is reported;
+#                              the baselines, which take minutes, run once)
 #   BENCH_OUT=docs/benchmarks.md
 set -u
 
@@ -30,6 +32,7 @@ top=$(cd "$here/../.." && pwd)
 SIZES=${BENCH_SIZES:-10 100 1000}
 MN_MAX=${BENCH_MN_MAX:-1000}
 MN_TIMEOUT=${BENCH_MN_TIMEOUT:-300}
+REPS=${BENCH_REPS:-3}
 OUT=${BENCH_OUT:-$top/docs/benchmarks.md}
 PFX=nb$$
 
@@ -59,8 +62,8 @@ GNUTIME=""
 if [ -x /usr/bin/time ] && /usr/bin/time -f %M -o /dev/null true 2>/dev/null; then
   GNUTIME=/usr/bin/time
 fi
-MNPY=""
-if command -v mn >/dev/null 2>&1 && [ -x /usr/bin/python3 ] \
+MNPY="" MN=$(command -v mn 2>/dev/null)
+if [ -n "$MN" ] && [ -x /usr/bin/python3 ] \
    && /usr/bin/python3 -c 'import mininet.net' 2>/dev/null; then
   MNPY=/usr/bin/python3
 fi
@@ -179,54 +182,88 @@ SLAB0=$(netns_slab)
 # --------------------------------------------------------------------------- netloom
 
 # nl_run KIND N: deploy + (ping) + destroy of the generated lab; results under nl.KIND.N.*
-nl_run() {
-  local kind=$1 n=$2 lab=$1$2 file m0 m1 t0 t1 rc
+# nl_once KIND N REP: one deploy + (ping) + destroy of the generated lab; results under
+# nl.KIND.N.*.rREP (memory and the ping on the first repetition only).
+nl_once() {
+  local kind=$1 n=$2 r=$3 lab=$1$2 file m0 m1 t0 t1 rc k
+  k="nl.$kind.$n"
   file="$TMP/$lab.yaml"
-  sh "$here/gen-lab.sh" "$kind" "$n" "$lab" "$PFX" >"$file" || return 1
+  [ -s "$file" ] || sh "$here/gen-lab.sh" "$kind" "$n" "$lab" "$PFX" >"$file" || return 1
   m0=$(kmem)
   t0=$(now)
-  if [ -n "$GNUTIME" ]; then
-    $GNUTIME -f %M -o "$TMP/rss" "$NL" -q deploy "$file" >>"$LOG" 2>&1
-  else
-    "$NL" -q deploy "$file" >>"$LOG" 2>&1
-  fi
+  $GNUTIME ${GNUTIME:+-f %M -o "$TMP/rss"} "$NL" -q deploy "$file" >>"$LOG" 2>&1
   rc=$?
   t1=$(now)
   if [ $rc != 0 ]; then
-    log "netloom deploy $lab failed (exit $rc); see the log above"
-    tail -5 "$LOG" >&2
-    put "nl.$kind.$n.deploy" "FAIL"
+    log "netloom deploy $lab failed (exit $rc):"
+    tail -5 "$LOG" >&3
     "$NL" -q destroy "$lab" >/dev/null 2>&1
     settle
     return 1
   fi
   m1=$(kmem)
-  put "nl.$kind.$n.deploy" "$(sub "$t1" "$t0")"
-  put "nl.$kind.$n.memkernel" "$((m1 - m0))"
-  [ -n "$GNUTIME" ] && put "nl.$kind.$n.rss" "$(tail -1 "$TMP/rss")"
-  if [ "$kind" = chain ] && [ "$n" -le 100 ]; then
-    # rN answers with its own default TTL: raise it so the reply survives N-2 hops.
-    "$NL" exec "$lab" "r$n" -- sysctl -qw net.ipv4.ip_default_ttl=255 >>"$LOG" 2>&1
-    if "$NL" exec "$lab" r1 -- ping -c1 -W2 -t 255 "$(chain_last_addr "$n")" >>"$LOG" 2>&1; then
-      put "nl.$kind.$n.ping" pass
-    else
-      put "nl.$kind.$n.ping" FAIL
+  put "$k.deploy.r$r" "$(sub "$t1" "$t0")"
+  [ -n "$GNUTIME" ] && put "$k.rss.r$r" "$(tail -1 "$TMP/rss")"
+  if [ "$r" = 1 ]; then
+    put "$k.memkernel" "$((m1 - m0))"
+    put "$k.super" "$(supervisor_pss)"
+    if [ "$kind" = chain ] && [ "$n" -le 100 ]; then
+      # rN answers with its own default TTL: raise it so the reply survives N-2 hops.
+      "$NL" exec "$lab" "r$n" -- sysctl -qw net.ipv4.ip_default_ttl=255 >>"$LOG" 2>&1
+      if "$NL" exec "$lab" r1 -- ping -c1 -W2 -t 255 "$(chain_last_addr "$n")" >>"$LOG" 2>&1; then
+        put "$k.ping" pass
+      else
+        put "$k.ping" FAIL
+      fi
     fi
   fi
-  put "nl.$kind.$n.super" "$(supervisor_pss)"
   t0=$(now)
   "$NL" -q destroy "$lab" >>"$LOG" 2>&1
   rc=$?
   t1=$(now)
   if [ $rc != 0 ]; then
     log "netloom destroy $lab failed (exit $rc)"
-    put "nl.$kind.$n.destroy" "FAIL"
-  else
-    put "nl.$kind.$n.destroy" "$(sub "$t1" "$t0")"
+    settle
+    return 1
   fi
+  put "$k.destroy.r$r" "$(sub "$t1" "$t0")"
   t0=$(now)
   settle
-  put "nl.$kind.$n.settle" "$(sub "$(now)" "$t0")"
+  put "$k.settle.r$r" "$(sub "$(now)" "$t0")"
+}
+
+# median of the values of KEY.r1 .. KEY.rREPS (numbers only)
+median() {
+  awk -v k="$1." '
+    index($1, k) == 1 && substr($1, length(k) + 1) ~ /^r[0-9]+$/ && $2 ~ /^[0-9.]+$/ { v[++n] = $2 }
+    END {
+      if (n == 0) { print "-"; exit }
+      for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+      print (n % 2) ? v[(n + 1) / 2] : sprintf("%.3f", (v[n / 2] + v[n / 2 + 1]) / 2)
+    }' "$RES"
+}
+# all values of KEY.r*, comma-separated
+values() {
+  awk -v k="$1." 'index($1, k) == 1 && substr($1, length(k) + 1) ~ /^r[0-9]+$/ { s = s (s == "" ? "" : ", ") $2 }
+                  END { print s }' "$RES"
+}
+
+# nl_run KIND N: BENCH_REPS repetitions; reports the median times and the largest RSS.
+nl_run() {
+  local kind=$1 n=$2 r=1 k="nl.$1.$2"
+  while [ $r -le "$REPS" ]; do
+    if ! nl_once "$kind" "$n" $r; then
+      put "$k.deploy" FAIL
+      return 1
+    fi
+    r=$((r + 1))
+  done
+  put "$k.deploy" "$(median "$k.deploy")"
+  put "$k.destroy" "$(median "$k.destroy")"
+  put "$k.settle" "$(median "$k.settle")"
+  put "$k.deploys" "$(values "$k.deploy" | tr -d ' ')"
+  put "$k.destroys" "$(values "$k.destroy" | tr -d ' ')"
+  put "$k.rss" "$(awk -v k="$k.rss." 'index($1, k) == 1 && $2 > m { m = $2 } END { print m + 0 }' "$RES")"
 }
 
 # address of rN:eth1 (link N-1's .2)
@@ -332,8 +369,9 @@ def _nocleanup(*a, **k):
     sys.stderr.write("bench: mininet cleanup() suppressed\n")
 c.cleanup = _nocleanup
 c.Cleanup.cleanup = classmethod(lambda cls: _nocleanup())
-sys.argv = ["mn"] + sys.argv[1:]
-exec(compile(open("/usr/bin/mn").read(), "/usr/bin/mn", "exec"), {"__name__": "__main__"})
+mn = sys.argv[1]
+sys.argv = ["mn"] + sys.argv[2:]
+exec(compile(open(mn).read(), mn, "exec"), {"__name__": "__main__"})
 '
 
 # Mininet's per-host memory: PSS of each host's shell (the process a Mininet host is).
@@ -376,7 +414,7 @@ mn_run() {  # mn_run TOPO N  (TOPO = single | linear)
   # SIGINT, so Ctrl-C never reaches mn); GNU time outside timeout, so %M is mn's.
   t0=$(now)
   $GNUTIME ${GNUTIME:+-f %M -o "$TMP/mnrss"} timeout "$MN_TIMEOUT" \
-    $MNPY -c "$MN_WRAP" --topo "$topo,$n" --switch lxbr --controller none --test none \
+    $MNPY -c "$MN_WRAP" "$MN" --topo "$topo,$n" --switch lxbr --controller none --test none \
     >"$mlog" 2>&1 &
   MN_PID=$!
   wait $MN_PID
@@ -403,6 +441,7 @@ mn_run() {  # mn_run TOPO N  (TOPO = single | linear)
 # --------------------------------------------------------------------------- run
 
 T_START=$(now)
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 log "netloom: $NL; prefix $PFX; temp $TMP; sizes: $SIZES"
 [ -z "$GNUTIME" ] && log "GNU time (/usr/bin/time, package 'time') missing: no peak RSS"
 if [ -z "$MNPY" ]; then
@@ -451,6 +490,7 @@ if [ "$MN_MAX" -ge 100 ]; then
   settle
 fi
 T_END=$(now)
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --------------------------------------------------------------------------- report
 
@@ -460,7 +500,7 @@ BIG=$(echo $SIZES_SORTED | awk '{ print $NF }')
 report() {
   awk -v sizes="$SIZES_SORTED" -v big="$BIG" -v date="$(date -u '+%Y-%m-%d %H:%M UTC')" \
       -v kernel="$(uname -r)" -v ncpu="$(nproc)" -v total="$TOTAL" \
-      -v gnutime="$GNUTIME" -v mnmax="$MN_MAX" '
+      -v gnutime="$GNUTIME" -v mnmax="$MN_MAX" -v load0="$LOAD0" -v load1="$LOAD1" -v reps="$REPS" '
   { r[$1] = $2 }
   function g(k) { return (k in r) ? r[k] : "-" }
   function num(x) { return x ~ /^-?[0-9.]+$/ }
@@ -477,8 +517,9 @@ report() {
     print "# netloom benchmarks"
     print ""
     print "Generated by `make bench` (tests/bench/run.sh) on " date ", kernel " kernel ", " \
-          ncpu " CPUs; the whole run took " sprintf("%.0f", total) " s. Do not edit by hand: " \
-          "rerun `make bench`."
+          ncpu " CPUs; the whole run took " sprintf("%.0f", total) " s; load average " \
+          load0 " at the start, " load1 " at the end (anything else running on the machine " \
+          "shows up in every column). Do not edit by hand: rerun `make bench`."
     print ""
     print "## How to read this"
     print ""
@@ -486,7 +527,8 @@ report() {
           "like with like. **star N** is N hosts (h1..hN, one 10.0.x.y/16 address each) on " \
           "one switch; **chain N** is N routers in a line, one /24 per link, with static " \
           "routes so that r1 reaches rN. *netloom* times `netloom deploy FILE` and " \
-          "`netloom destroy NAME` (wall clock of the command). *ip loop* (baseline A) builds " \
+          "`netloom destroy NAME` (wall clock of the command; the median of " reps " runs, " \
+          "while the baselines run once). *ip loop* (baseline A) builds " \
           "the same namespaces, veths, bridge, addresses and routes with a shell loop of " \
           "`ip netns add` / `ip link add ... netns ... type veth peer ... netns ...` / " \
           "`ip -n NS ...` commands (with IPv6 turned off and lo up in each namespace, as netloom does) and " \
@@ -513,13 +555,13 @@ report() {
         id = g("ip." kind "." n ".deploy"); ix = g("ip." kind "." n ".destroy")
         m = g("mn." kind "." n)
         if (m == "-" && n > mnmax) m = "not run"
+        nl = sum(d, x)
         mr = ratio(m, nl)
         cap = g("mn." kind "." n ".cap")
         if (m == "timeout" && num(cap)) {
           m = "timeout (> " cap ")"
           if (num(nl) && nl > 0) mr = sprintf("> %.0f×", cap / nl)
         }
-        nl = sum(d, x)
         ping = "-"
         if (kind == "chain" && n <= 100)
           ping = g("nl.chain." n ".ping") " / " g("ip.chain." n ".ping")
@@ -572,8 +614,10 @@ report() {
     print "|---|--:|:-:|"
     d = g("nl.star." big ".deploy"); x = g("nl.star." big ".destroy")
     if (big == 1000) {
-      printf "| star 1000: deploy ≤ 3 s | %s s | %s |\n", s2(d), num(d) ? verdict(d <= 3) : "-"
-      printf "| star 1000: destroy ≤ 1.5 s | %s s | %s |\n", s2(x), num(x) ? verdict(x <= 1.5) : "-"
+      printf "| star 1000: deploy ≤ 3 s (runs: %s) | %s s | %s |\n", g("nl.star.1000.deploys"),
+             s2(d), num(d) ? verdict(d <= 3) : "-"
+      printf "| star 1000: destroy ≤ 1.5 s (runs: %s) | %s s | %s |\n", g("nl.star.1000.destroys"),
+             s2(x), num(x) ? verdict(x <= 1.5) : "-"
     }
     for (t = 1; t <= 2; t++) {
       kind = t == 1 ? "star" : "chain"

@@ -100,6 +100,12 @@ static const uint8_t arp_gratuitous[60] = {
   MAC_R1, IP_R1, 0, 0, 0, 0, 0, 0, IP_R1, /* padded to 60 with zeros */
 };
 
+/* RFC 5227 probe, as `arping -D` and address conflict detection send it. */
+static const uint8_t arp_probe[] = {
+  ETH (MAC_BCAST, MAC_H1, 0x0806), BE16 (1), BE16 (0x0800), 6, 4, BE16 (1),
+  MAC_H1, IP_ANY, 0, 0, 0, 0, 0, 0, IP_H1,
+};
+
 /* ---- ICMP ----------------------------------------------------------------------------- */
 
 /* What `ping -c1 10.0.2.13` sends: 56 bytes of payload. */
@@ -358,6 +364,12 @@ static const uint8_t icmp6_port_unreachable[] = {
   IP6 (8, 17, 64, IP6_DB8_1, IP6_DB8_2), UDP (40000, 33434, 8),
 };
 
+static const uint8_t icmp6_param_problem[] = {
+  ETH (MAC_H1, MAC_R1, 0x86dd), IP6 (48, 58, 64, IP6_DB8_2, IP6_DB8_1),
+  4, 1, 0x00, 0x00, BE32 (40),               /* unrecognized next header, at byte 40 */
+  IP6 (0, 253, 64, IP6_DB8_1, IP6_DB8_2),
+};
+
 /* Hop-by-hop, destination options, routing and fragment headers before UDP. */
 static const uint8_t ip6_ext_chain[] = {
   ETH (MAC_R1, MAC_H1, 0x86dd), IP6 (60, 0, 64, IP6_DB8_1, IP6_DB8_2),
@@ -537,6 +549,7 @@ static const struct frame frames[] = {
   FRAME (arp_request, "02:5c:17:47:f7:d4 > ff:ff:ff:ff:ff:ff ARP who-has 10.0.1.1 tell 10.0.1.11"),
   FRAME (arp_reply, "02:00:00:00:01:01 > 02:5c:17:47:f7:d4 ARP 10.0.1.1 is-at 02:00:00:00:01:01"),
   FRAME (arp_gratuitous, "ARP who-has 10.0.1.1 tell 10.0.1.1 (gratuitous)"),
+  FRAME (arp_probe, "ARP who-has 10.0.1.11 tell 0.0.0.0 (probe)"),
   FRAME (icmp_echo, "10.0.1.11 > 10.0.2.13 ICMP echo request id 7 seq 1 ttl 64, length 84"),
   FRAME (icmp_echo_reply, "10.0.2.13 > 10.0.1.11 ICMP echo reply id 7 seq 1 ttl 63, length 28"),
   FRAME (icmp_port_unreachable, "ICMP unreachable port", "(10.0.1.11.40000 > 10.0.2.13.33434 UDP)"),
@@ -583,6 +596,7 @@ static const struct frame frames[] = {
   FRAME (mld2_report, "fe80::1 > ff02::16 HBH ICMPv6 multicast listener report v2 records 1"),
   FRAME (icmp6_port_unreachable, "ICMPv6 unreachable port",
          "(2001:db8::1.40000 > 2001:db8::2.33434 UDP)"),
+  FRAME (icmp6_param_problem, "ICMPv6 parameter problem code 1 pointer 40"),
   FRAME (ip6_ext_chain, "2001:db8::1.5000 > 2001:db8::2.6000 HBH DSTOPT RH frag id 3735928559 "
                         "offset 0+ UDP, length 4"),
   FRAME (ip6_later_fragment, "frag id 3735928559 offset 1480 UDP hlim 64, length 64"),
@@ -836,6 +850,25 @@ START_TEST (test_bgp_bad_marker)
 }
 END_TEST
 
+/* A segment full of KEEPALIVEs: the line names the first ones and says there are more. */
+START_TEST (test_bgp_many_messages)
+{
+  static const uint8_t keepalive[19] = { BGP_MARKER, BE16 (19), 4 };
+  uint8_t f[54 + 40 * sizeof (keepalive)];
+  const char *line;
+  size_t i;
+
+  memcpy (f, bgp_open, 54);
+  f[16] = (uint8_t) ((sizeof (f) - 14) >> 8);
+  f[17] = (uint8_t) (sizeof (f) - 14);
+  for (i = 0; i < 40; i++)
+    memcpy (f + 54 + i * sizeof (keepalive), keepalive, sizeof (keepalive));
+  line = decode (f, sizeof (f), sizeof (f));
+  ck_assert_ptr_nonnull (strstr (line, "length 760: BGP KEEPALIVE; BGP KEEPALIVE; BGP KEEPALIVE"));
+  ck_assert_ptr_nonnull (strstr (line, "; BGP KEEPALIVE; ..."));
+}
+END_TEST
+
 /* Every prefix of every frame, as a capture with a small snaplen would store it. */
 START_TEST (test_every_prefix)
 {
@@ -961,6 +994,7 @@ decode_suite (void)
   tcase_add_test (tc, test_truncation_markers);
   tcase_add_test (tc, test_lying_lengths);
   tcase_add_test (tc, test_bgp_bad_marker);
+  tcase_add_test (tc, test_bgp_many_messages);
   tcase_add_test (tc, test_odd_arguments);
   tcase_add_test (tc, test_write_corpus);
   suite_add_tcase (s, tc);
