@@ -26,7 +26,7 @@ endif
 DEB_PKGS := build-essential pkg-config libyaml-dev libjansson-dev libnl-3-dev \
             libnl-route-3-dev libpcap-dev check iperf3 iproute2 iputils-ping busybox-static tshark jq \
             tcpdump procps psmisc frr
-DEB_BENCH_PKGS := mininet hyperfine
+DEB_BENCH_PKGS := mininet bridge-utils time
 DEB_FUZZ_PKGS := clang libclang-rt-dev
 DEB_STAMP := $(BUILD)/.deps-installed
 

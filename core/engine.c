@@ -117,7 +117,9 @@ assign_macs (struct deploy *d)
             for (;;)
               {
                 bool dup = false;
-                mac[0] = 0x02;
+                /* aa: locally administered, unicast, and a first byte packet
+                 * decoders do not name a vendor for (02:xx reads as MS-NLB). */
+                mac[0] = 0xaa;
                 for (k = 1; k < 6; k++)
                   mac[k] = h >> (8 * (k - 1));
                 for (k = 0; k < n && !dup; k++)
@@ -225,9 +227,13 @@ phase_netns (void *ctx, size_t i, struct loom_worker *w, loom_error_t *err)
     return loom_error_wrap (err, "node %s", rt->node->name);
 
   /* From here on this thread is inside the node's namespace. */
+  /* keep_addr_on_down: a node stopped and started again (or a cable pulled and put
+   * back) keeps its IPv6 addresses, as IPv4 ones are kept. */
   if (rt->ipv6)
     r = loom_sysctl_set ("net.ipv6.conf.all.accept_dad", "0", err) < 0
                 || loom_sysctl_set ("net.ipv6.conf.default.accept_dad", "0", err) < 0
+                || loom_sysctl_set ("net.ipv6.conf.all.keep_addr_on_down", "1", err) < 0
+                || loom_sysctl_set ("net.ipv6.conf.default.keep_addr_on_down", "1", err) < 0
             ? -1
             : 0;
   else

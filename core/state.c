@@ -144,6 +144,13 @@ loom_state_build (const struct loom_lab *lab, const struct loom_node_rt *rt,
       for (j = 0; j < node->n_exec; j++)
         json_array_append_new (exec, json_string (node->exec[j]));
       json_object_set_new (n, "exec", exec);
+      {
+        /* Kept so that `netloom node start` can put them back. */
+        json_t *routes = json_array ();
+        for (j = 0; j < node->n_routes; j++)
+          json_array_append_new (routes, json_string (node->routes[j].text));
+        json_object_set_new (n, "routes", routes);
+      }
       if (node->frr)
         {
           /* What the supervisor starts, and what `exec` binds so that plain vtysh

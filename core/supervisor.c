@@ -202,13 +202,18 @@ open_captures (struct sup *s, json_t *state, loom_error_t *err)
     return 0;
   if (nc.self < 0)
     return loom_error_make (err, errno, "open own namespace");
-  if (loom_bpfcap_open (&s->bpf, n_links, LOOM_IFINDEX_LINKS, s->snaplen, LOOM_BPFCAP_RING_DEFAULT,
-                        err)
-      < 0)
-    {
-      close (nc.self);
-      return -1;
-    }
+  /* The ring grows with the lab (half a MiB per captured link, a power of two from
+   * 1 to 16 MiB): a small lab does not pin 16 MiB. */
+  {
+    size_t ring = 1u << 20;
+    while (ring < LOOM_BPFCAP_RING_DEFAULT && ring < n_want * (512u << 10))
+      ring <<= 1;
+    if (loom_bpfcap_open (&s->bpf, n_links, LOOM_IFINDEX_LINKS, s->snaplen, ring, err) < 0)
+      {
+        close (nc.self);
+        return -1;
+      }
+  }
 
   json_array_foreach (links, i, l)
   {

@@ -157,6 +157,7 @@ struct ospf_set
 struct bgp_set
 {
   bool has_asn, has_rid, has_neighbors, has_networks;
+  bool asn_written; /* even when invalid (and reported): the node does not lack one */
   uint32_t asn;
   const char *rid;
   struct loom_bgp_neighbor *neighbors;
@@ -1187,6 +1188,482 @@ read_interfaces (struct pstate *ps, struct level *lv, yaml_node_t *n)
   free (pairs);
 }
 
+/* FRR: frr-config, ospf, bgp, rip */
+
+/* A decimal integer from 0 to 2^32 - 1. */
+static bool
+parse_u32 (const char *s, uint32_t *out)
+{
+  uint64_t v = 0;
+
+  if (!isdigit ((unsigned char) *s))
+    return false;
+  for (; *s; s++)
+    {
+      if (!isdigit ((unsigned char) *s))
+        return false;
+      v = v * 10 + (uint64_t) (*s - '0');
+      if (v > UINT32_MAX)
+        return false;
+    }
+  *out = (uint32_t) v;
+  return true;
+}
+
+static bool
+get_asn (struct pstate *ps, yaml_node_t *n, const char *key, uint32_t *out)
+{
+  const char *s = scalar (n);
+  uint32_t v;
+
+  if (s && !is_null (n) && parse_u32 (s, &v) && v >= 1)
+    {
+      *out = v;
+      return true;
+    }
+  ERR (ps, n, "expected an AS number (an integer from 1 to 4294967295) for '%s', found %s", key,
+       FOUND (n));
+  return false;
+}
+
+/* Router IDs are IPv4 addresses, for OSPF and BGP alike (also on IPv6-only routers). */
+static bool
+get_router_id (struct pstate *ps, yaml_node_t *n, const char **out)
+{
+  const char *s = scalar (n);
+  struct in_addr a;
+
+  if (s && !is_null (n) && inet_pton (AF_INET, s, &a) == 1 && a.s_addr != 0)
+    {
+      *out = s;
+      return true;
+    }
+  ERR (ps, n, "expected an IPv4 address like 1.1.1.1 (not 0.0.0.0) for 'router-id', found %s",
+       FOUND (n));
+  return false;
+}
+
+/* An OSPF area: an integer or a dotted quad, kept in the form written. */
+static bool
+get_area (struct pstate *ps, yaml_node_t *n, char out[16])
+{
+  const char *s = scalar (n);
+  struct in_addr a;
+  uint32_t v;
+
+  if (s && !is_null (n) && parse_u32 (s, &v))
+    {
+      snprintf (out, 16, "%" PRIu32, v);
+      return true;
+    }
+  if (s && !is_null (n) && inet_pton (AF_INET, s, &a) == 1)
+    {
+      inet_ntop (AF_INET, &a, out, 16);
+      return true;
+    }
+  ERR (ps, n,
+       "expected an OSPF area (an integer from 0 to 4294967295 or a dotted quad like 0.0.0.1) "
+       "for 'area', found %s",
+       FOUND (n));
+  return false;
+}
+
+/* A list of interface names, each once; whether the node has them is checked once the
+ * node's interfaces are known. */
+static bool
+get_ifname_list (struct pstate *ps, yaml_node_t *n, const char *key, struct sval **out,
+                 size_t *nout)
+{
+  struct sval *v = NULL;
+  size_t nv = 0, i, j;
+
+  /* Usable whenever a list was written: its bad elements are reported and left out. */
+  get_str_list (ps, n, key, &v, &nv);
+  for (i = 0; i < nv; i++)
+    {
+      if (!loom_ifname_valid (v[i].s))
+        {
+          ERR_M (ps, &v[i].mark,
+                 "invalid interface name '%s' in '%s': expected 1 to 15 letters, digits, '_', "
+                 "'.' or '-'",
+                 v[i].s, key);
+          continue;
+        }
+      for (j = 0; j < *nout; j++)
+        if (strcmp ((*out)[j].s, v[i].s) == 0)
+          break;
+      if (j < *nout)
+        {
+          ERR_M (ps, &v[i].mark, "interface '%s' is listed twice in '%s' (first at line %d)",
+                 v[i].s, key, (*out)[j].mark.line);
+          continue;
+        }
+      LOOM_PUSH (*out, *nout, v[i]);
+    }
+  free (v);
+  return n && n->type == YAML_SEQUENCE_NODE;
+}
+
+/* Networks to announce: prefixes with the host bits clear, each once. */
+static bool
+get_prefixes (struct pstate *ps, yaml_node_t *n, const char *key, struct loom_addr **out,
+              size_t *nout)
+{
+  struct sval *v = NULL;
+  size_t nv = 0, i, j;
+
+  /* Usable whenever a list was written: its bad elements are reported and left out. */
+  get_str_list (ps, n, key, &v, &nv);
+  for (i = 0; i < nv; i++)
+    {
+      struct loom_addr a;
+      const char *why = NULL;
+
+      if (loom_addr_parse (v[i].s, true, &a, &why) < 0)
+        {
+          ERR_M (ps, &v[i].mark, "invalid prefix '%s' in '%s': %s", v[i].s, key, why);
+          continue;
+        }
+      if (!loom_addr_is_network (&a))
+        {
+          ERR_M (ps, &v[i].mark,
+                 "invalid prefix '%s' in '%s': expected a network address: the bits after the "
+                 "prefix length must be zero (as in 10.1.0.0/24)",
+                 v[i].s, key);
+          continue;
+        }
+      for (j = 0; j < *nout; j++)
+        if (strcmp ((*out)[j].text, a.text) == 0)
+          break;
+      if (j < *nout)
+        {
+          ERR_M (ps, &v[i].mark, "prefix %s is listed twice in '%s' (first at line %d)", a.text,
+                 key, (*out)[j].mark.line);
+          continue;
+        }
+      a.mark = v[i].mark;
+      LOOM_PUSH (*out, *nout, a);
+    }
+  free (v);
+  return n && n->type == YAML_SEQUENCE_NODE;
+}
+
+static bool
+get_ospf (struct pstate *ps, struct level *lv, yaml_node_t *n)
+{
+  static const char *const keys[] = { "area", "router-id", "interfaces", "passive" };
+  struct ospf_set *o = &lv->ospf;
+  struct pair *pairs = NULL;
+  loom_autofree char *where = NULL;
+  size_t np, i;
+
+  if (is_null (n))
+    return true; /* OSPF with every default */
+  if (n->type != YAML_MAPPING_NODE)
+    {
+      ERR (ps, n,
+           "expected a mapping of OSPF settings (area, router-id, interfaces, passive) for "
+           "'ospf', found %s",
+           FOUND (n));
+      return false;
+    }
+  where = loom_xasprintf ("%s.ospf", lv->where);
+  np = map_pairs (ps, n, &pairs);
+  for (i = 0; i < np; i++)
+    {
+      const char *key = pairs[i].key;
+      yaml_node_t *v = pairs[i].vnode;
+
+      if (strcmp (key, "area") == 0)
+        o->has_area = get_area (ps, v, o->area);
+      else if (strcmp (key, "router-id") == 0)
+        o->has_rid = get_router_id (ps, v, &o->rid);
+      else if (strcmp (key, "interfaces") == 0)
+        o->has_ifaces = get_ifname_list (ps, v, key, &o->ifaces, &o->n_ifaces);
+      else if (strcmp (key, "passive") == 0)
+        o->has_passive = get_ifname_list (ps, v, key, &o->passive, &o->n_passive);
+      else
+        unknown_key (ps, pairs[i].knode, where, keys, sizeof (keys) / sizeof (*keys));
+    }
+  free (pairs);
+  return true;
+}
+
+static bool
+get_bgp_neighbor (struct pstate *ps, yaml_node_t *e, struct loom_bgp_neighbor *nb)
+{
+  static const char *const keys[] = { "address", "remote-as" };
+  struct pair *pairs = NULL;
+  size_t np, i;
+  bool ok = true, has_addr = false, has_as = false;
+
+  memset (nb, 0, sizeof (*nb));
+  nb->mark = mk (ps, e);
+  if (e == NULL || e->type != YAML_MAPPING_NODE)
+    {
+      ERR (ps, e,
+           "expected a neighbor: a mapping with 'address' and 'remote-as' (as in {address: "
+           "10.0.0.2, remote-as: 65002}), found %s",
+           FOUND (e));
+      return false;
+    }
+  np = map_pairs (ps, e, &pairs);
+  for (i = 0; i < np; i++)
+    {
+      const char *key = pairs[i].key, *s, *why = NULL;
+      yaml_node_t *v = pairs[i].vnode;
+
+      if (strcmp (key, "address") == 0)
+        {
+          if ((s = get_string (ps, v, key)) == NULL)
+            ok = false;
+          else if (loom_addr_parse (s, false, &nb->address, &why) < 0)
+            {
+              ERR (ps, v, "invalid neighbor address '%s': %s", s, why);
+              ok = false;
+            }
+          else if (nb->address.prefixlen >= 0)
+            {
+              ERR (ps, v,
+                   "invalid neighbor address '%s': expected an address without a prefix length", s);
+              ok = false;
+            }
+          else
+            {
+              nb->address.mark = mk (ps, v);
+              has_addr = true;
+            }
+        }
+      else if (strcmp (key, "remote-as") == 0)
+        ok &= has_as = get_asn (ps, v, key, &nb->remote_as);
+      else
+        {
+          unknown_key (ps, pairs[i].knode, "a BGP neighbor", keys, 2);
+          ok = false;
+        }
+    }
+  free (pairs);
+  if (ok && (!has_addr || !has_as))
+    {
+      ERR (ps, e,
+           "expected 'address' and 'remote-as' in the neighbor (as in {address: 10.0.0.2, "
+           "remote-as: 65002})");
+      ok = false;
+    }
+  return ok;
+}
+
+static bool
+get_bgp_neighbors (struct pstate *ps, yaml_node_t *n, struct bgp_set *b)
+{
+  size_t i, j;
+
+  if (n == NULL || n->type != YAML_SEQUENCE_NODE)
+    {
+      ERR (ps, n,
+           "expected a list of neighbors (mappings with 'address' and 'remote-as') for "
+           "'neighbors', found %s",
+           FOUND (n));
+      return false;
+    }
+  for (i = 0; i < seq_len (n); i++)
+    {
+      struct loom_bgp_neighbor nb;
+
+      if (!get_bgp_neighbor (ps, seq_at (ps, n, i), &nb))
+        {
+          continue;
+        }
+      for (j = 0; j < b->n_neighbors; j++)
+        if (strcmp (b->neighbors[j].address.text, nb.address.text) == 0)
+          break;
+      if (j < b->n_neighbors)
+        {
+          ERR_M (ps, &nb.address.mark, "neighbor %s is listed twice (first at line %d)",
+                 nb.address.text, b->neighbors[j].address.mark.line);
+          continue;
+        }
+      LOOM_PUSH (b->neighbors, b->n_neighbors, nb);
+    }
+  return true;
+}
+
+static bool
+get_bgp (struct pstate *ps, struct level *lv, yaml_node_t *n)
+{
+  static const char *const keys[] = { "asn", "router-id", "neighbors", "networks" };
+  struct bgp_set *b = &lv->bgp;
+  struct pair *pairs = NULL;
+  loom_autofree char *where = NULL;
+  size_t np, i;
+
+  if (n == NULL || n->type != YAML_MAPPING_NODE)
+    {
+      ERR (ps, n,
+           "expected a mapping of BGP settings (asn, router-id, neighbors, networks) for 'bgp', "
+           "found %s",
+           FOUND (n));
+      return false;
+    }
+  where = loom_xasprintf ("%s.bgp", lv->where);
+  np = map_pairs (ps, n, &pairs);
+  for (i = 0; i < np; i++)
+    {
+      const char *key = pairs[i].key;
+      yaml_node_t *v = pairs[i].vnode;
+
+      if (strcmp (key, "asn") == 0)
+        {
+          b->asn_written = true;
+          b->has_asn = get_asn (ps, v, key, &b->asn);
+        }
+      else if (strcmp (key, "router-id") == 0)
+        b->has_rid = get_router_id (ps, v, &b->rid);
+      else if (strcmp (key, "neighbors") == 0)
+        b->has_neighbors = get_bgp_neighbors (ps, v, b);
+      else if (strcmp (key, "networks") == 0)
+        b->has_networks = get_prefixes (ps, v, key, &b->networks, &b->n_networks);
+      else
+        unknown_key (ps, pairs[i].knode, where, keys, sizeof (keys) / sizeof (*keys));
+    }
+  free (pairs);
+  return true;
+}
+
+/* RIP's `network`: an IPv4 prefix, or an interface (RIP then runs on it). */
+static bool
+get_rip_networks (struct pstate *ps, yaml_node_t *n, struct rip_set *r)
+{
+  struct sval *v = NULL;
+  size_t nv = 0, i, j;
+
+  /* Usable whenever a list was written: its bad elements are reported and left out. */
+  get_str_list (ps, n, "networks", &v, &nv);
+  for (i = 0; i < nv; i++)
+    {
+      struct loom_addr a;
+      const char *why = NULL, *s = v[i].s;
+
+      if (loom_addr_parse (s, false, &a, &why) == 0 || strchr (s, '/'))
+        {
+          if (a.family == AF_INET6)
+            {
+              ERR_M (ps, &v[i].mark,
+                     "'%s' is an IPv6 prefix; RIP (version 2) is IPv4 only: expected an IPv4 "
+                     "prefix like 10.0.0.0/8 or an interface name in 'networks'",
+                     s);
+              continue;
+            }
+          if (loom_addr_parse (s, true, &a, &why) < 0)
+            {
+              ERR_M (ps, &v[i].mark, "invalid prefix '%s' in 'networks': %s", s, why);
+              continue;
+            }
+          if (!loom_addr_is_network (&a))
+            {
+              ERR_M (ps, &v[i].mark,
+                     "invalid prefix '%s' in 'networks': expected a network address: the bits "
+                     "after the prefix length must be zero (as in 10.0.0.0/8)",
+                     s);
+              continue;
+            }
+        }
+      else if (!loom_ifname_valid (s))
+        {
+          ERR_M (ps, &v[i].mark,
+                 "expected an IPv4 prefix like 10.0.0.0/8 or an interface name in 'networks', "
+                 "found '%s'",
+                 s);
+          continue;
+        }
+      for (j = 0; j < r->n_networks; j++)
+        if (strcmp (r->networks[j].s, s) == 0)
+          break;
+      if (j < r->n_networks)
+        {
+          ERR_M (ps, &v[i].mark, "'%s' is listed twice in 'networks' (first at line %d)", s,
+                 r->networks[j].mark.line);
+          continue;
+        }
+      LOOM_PUSH (r->networks, r->n_networks, v[i]);
+    }
+  free (v);
+  return n && n->type == YAML_SEQUENCE_NODE;
+}
+
+static bool
+get_rip (struct pstate *ps, struct level *lv, yaml_node_t *n)
+{
+  static const char *const keys[] = { "networks" };
+  struct pair *pairs = NULL;
+  loom_autofree char *where = NULL;
+  size_t np, i;
+
+  if (n == NULL || n->type != YAML_MAPPING_NODE)
+    {
+      ERR (ps, n,
+           "expected a mapping of RIP settings (networks: a list of IPv4 prefixes and interface "
+           "names) for 'rip', found %s",
+           FOUND (n));
+      return false;
+    }
+  where = loom_xasprintf ("%s.rip", lv->where);
+  np = map_pairs (ps, n, &pairs);
+  for (i = 0; i < np; i++)
+    {
+      if (strcmp (pairs[i].key, "networks") == 0)
+        lv->rip.has_networks = get_rip_networks (ps, pairs[i].vnode, &lv->rip);
+      else
+        unknown_key (ps, pairs[i].knode, where, keys, 1);
+    }
+  free (pairs);
+  return true;
+}
+
+/* frr-config: a value with a newline is the configuration itself (a block scalar);
+ * anything else is the path of an frr.conf, relative to the lab file's directory, read
+ * now so a missing file is reported with the lab file's other errors. */
+static bool
+get_frr_config (struct pstate *ps, struct level *lv, yaml_node_t *n)
+{
+  const char *s = get_string (ps, n, "frr-config");
+  loom_autofree char *path = NULL;
+  loom_error_t err = NULL;
+  char *data = NULL;
+  size_t len = 0;
+
+  if (s == NULL)
+    return false;
+  if (strchr (s, '\n'))
+    {
+      lv->frr_config = loom_xstrdup (s);
+      return true;
+    }
+  if (*s == '\0')
+    {
+      ERR (ps, n,
+           "expected the path of an frr.conf, or the configuration itself as a block scalar "
+           "('frr-config: |'), for 'frr-config', found ''");
+      return false;
+    }
+  path = s[0] == '/' ? loom_xstrdup (s) : loom_xasprintf ("%s/%s", ps->lab->dir, s);
+  if (loom_read_file (path, &data, &len, &err) < 0)
+    {
+      ERR (ps, n, "cannot read frr-config file '%s': %s", path, strerror (err->status));
+      loom_error_release (&err);
+      return false;
+    }
+  if (strlen (data) != len)
+    {
+      ERR (ps, n, "frr-config file '%s' contains NUL bytes; expected a text file", path);
+      free (data);
+      return false;
+    }
+  lv->frr_config = data;
+  lv->frr_config_path = loom_steal (&path);
+  return true;
+}
+
 static void
 read_field (struct pstate *ps, struct level *lv, enum field f, const char *key, yaml_node_t *v)
 {
@@ -1231,6 +1708,18 @@ read_field (struct pstate *ps, struct level *lv, enum field f, const char *key, 
     case F_CAPTURE:
       ok = get_bool (ps, v, key, &lv->capture);
       break;
+    case F_FRR_CONFIG:
+      ok = get_frr_config (ps, lv, v);
+      break;
+    case F_OSPF:
+      ok = get_ospf (ps, lv, v);
+      break;
+    case F_BGP:
+      ok = get_bgp (ps, lv, v);
+      break;
+    case F_RIP:
+      ok = get_rip (ps, lv, v);
+      break;
     case F__COUNT:
       break;
     }
@@ -1251,6 +1740,7 @@ read_level (struct pstate *ps, struct level *lv, enum rank rank, const char *nam
 {
   struct pair *pairs = NULL;
   const char *expected[N_NODE_KEYS];
+  yaml_node_t *fc_key = NULL, *st_key = NULL;
   size_t np, i, j, n_expected = 0;
 
   lv->rank = rank;
@@ -1276,7 +1766,13 @@ read_level (struct pstate *ps, struct level *lv, enum rank rank, const char *nam
         if (strcmp (key, node_keys[j].key) == 0)
           break;
       if (j < N_NODE_KEYS && (node_keys[j].where & (1u << rank)))
-        read_field (ps, lv, node_keys[j].field, key, pairs[i].vnode);
+        {
+          read_field (ps, lv, node_keys[j].field, key, pairs[i].vnode);
+          if (node_keys[j].field == F_FRR_CONFIG)
+            fc_key = pairs[i].knode;
+          else if (is_router_only (key) && st_key == NULL)
+            st_key = pairs[i].knode;
+        }
       else if (j < N_NODE_KEYS && node_keys[j].field == F_KIND)
         ERR (ps, pairs[i].knode, "'kind' is not allowed in %s: the name of the entry is the kind",
              where);
@@ -1289,6 +1785,16 @@ read_level (struct pstate *ps, struct level *lv, enum rank rank, const char *nam
         unknown_key (ps, pairs[i].knode, where, expected, n_expected);
     }
   free (pairs);
+  if (fc_key && st_key)
+    {
+      /* Reported at the second of the two, the one that contradicts the first. */
+      bool fc_last = fc_key->start_mark.index > st_key->start_mark.index;
+      ERR (ps, fc_last ? fc_key : st_key,
+           "'frr-config' and '%s' are both set in %s: use frr-config or ospf/bgp/rip, not both",
+           scalar (st_key), where);
+      lv->has[F_FRR_CONFIG] = false;
+      lv->bad[F_FRR_CONFIG] = true;
+    }
 }
 
 static void
@@ -1306,6 +1812,13 @@ level_free (struct level *lv)
   for (i = 0; i < lv->n_ifs; i++)
     ifset_free (&lv->ifs[i]);
   free (lv->ifs);
+  free (lv->frr_config);
+  free (lv->frr_config_path);
+  free (lv->ospf.ifaces);
+  free (lv->ospf.passive);
+  free (lv->bgp.neighbors);
+  free (lv->bgp.networks);
+  free (lv->rip.networks);
 }
 
 /* Node names -> index in lab->nodes (-1: a name that was reported invalid). */
@@ -1902,6 +2415,8 @@ applies (struct pstate *ps, struct nctx *c, struct loom_node *node, enum rank ra
   who = loom_xasprintf ("%s is a %s", node->name, loom_kind_name (node->kind));
   if (rank <= R_NODE)
     return fits_kind (ps, node->kind, key, m, who);
+  if (is_router_only (key))
+    return node->kind == LOOM_KIND_ROUTER;
   if (is_bridge_kind (node->kind))
     return strcmp (key, "routes") && strcmp (key, "ipv4") && strcmp (key, "ipv6");
   return strcmp (key, "vlan-filtering") && strcmp (key, "stp") && strcmp (key, "vlan")
@@ -2180,6 +2695,242 @@ finish_node (struct pstate *ps, size_t idx)
     }
 }
 
+/* FRR settings of one router: frr-config whole from the most specific block that sets it;
+ * the structured forms field by field, from the blocks more specific than that one. Runs
+ * once the node's interfaces are known, to check the names the forms use. */
+
+static bool
+node_has_iface (const struct loom_node *node, const char *name)
+{
+  return strcmp (name, "lo") == 0 || loom_node_find_iface (node, name) != NULL;
+}
+
+static void
+no_such_iface (struct pstate *ps, const struct loom_mark *m, const struct loom_node *node,
+               const char *what, const char *name)
+{
+  const char **names = loom_xcalloc (node->n_ifaces + 1, sizeof (*names));
+  loom_autofree char *list = NULL;
+  size_t j, n = 0;
+
+  /* The loopback is always there, whether or not the file configures it. */
+  for (j = 0; j < node->n_ifaces; j++)
+    if (strcmp (node->ifaces[j]->name, "lo") != 0)
+      names[n++] = node->ifaces[j]->name;
+  names[n++] = "lo";
+  list = join_names (names, n, 20);
+  free (names);
+  ERR_M (ps, m, "%s '%s': %s has no interface '%s' (interfaces: %s)", what, name, node->name, name,
+         list);
+}
+
+static bool
+strv_has (char *const *v, size_t n, const char *s)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    if (strcmp (v[i], s) == 0)
+      return true;
+  return false;
+}
+
+static void
+resolve_ospf (struct pstate *ps, struct loom_node *node, struct level **lvs, size_t n)
+{
+  struct loom_frr *frr = node->frr;
+  const struct ospf_set *area = NULL, *rid = NULL, *ifs = NULL, *pas = NULL;
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    {
+      const struct ospf_set *o = &lvs[i]->ospf;
+      if (!area && o->has_area)
+        area = o;
+      if (!rid && o->has_rid)
+        rid = o;
+      if (!ifs && o->has_ifaces)
+        ifs = o;
+      if (!pas && o->has_passive)
+        pas = o;
+    }
+  frr->ospf = true;
+  frr->ospf_area = loom_xstrdup (area ? area->area : "0");
+  frr->ospf_router_id = rid ? loom_xstrdup (rid->rid) : NULL;
+  if (ifs)
+    {
+      for (i = 0; i < ifs->n_ifaces; i++)
+        if (!node_has_iface (node, ifs->ifaces[i].s))
+          no_such_iface (ps, &ifs->ifaces[i].mark, node, "ospf interface", ifs->ifaces[i].s);
+        else
+          LOOM_PUSH (frr->ospf_ifaces, frr->n_ospf_ifaces, loom_xstrdup (ifs->ifaces[i].s));
+    }
+  else
+    for (i = 0; i < node->n_ifaces; i++)
+      if (node->ifaces[i]->link)
+        LOOM_PUSH (frr->ospf_ifaces, frr->n_ospf_ifaces, loom_xstrdup (node->ifaces[i]->name));
+  for (i = 0; pas && i < pas->n_passive; i++)
+    {
+      const struct sval *p = &pas->passive[i];
+
+      if (!node_has_iface (node, p->s))
+        {
+          no_such_iface (ps, &p->mark, node, "ospf passive interface", p->s);
+          continue;
+        }
+      /* The loopback joins the area as a passive interface: that is how a router's
+       * loopback address gets announced. */
+      if (strcmp (p->s, "lo") == 0 && !strv_has (frr->ospf_ifaces, frr->n_ospf_ifaces, "lo"))
+        LOOM_PUSH (frr->ospf_ifaces, frr->n_ospf_ifaces, loom_xstrdup ("lo"));
+      if (!strv_has (frr->ospf_ifaces, frr->n_ospf_ifaces, p->s))
+        {
+          loom_autofree char *list
+              = join_names ((const char *const *) frr->ospf_ifaces, frr->n_ospf_ifaces, 20);
+          ERR_M (ps, &p->mark,
+                 "ospf passive interface '%s' of %s is not one of its OSPF interfaces (%s); add "
+                 "it to ospf 'interfaces'",
+                 p->s, node->name, frr->n_ospf_ifaces ? list : "none");
+          continue;
+        }
+      LOOM_PUSH (frr->ospf_passive, frr->n_ospf_passive, loom_xstrdup (p->s));
+    }
+}
+
+static void
+resolve_bgp (struct pstate *ps, struct loom_node *node, struct level **lvs, size_t n)
+{
+  struct loom_frr *frr = node->frr;
+  const struct bgp_set *asn = NULL, *rid = NULL, *nbs = NULL, *nets = NULL;
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    {
+      const struct bgp_set *b = &lvs[i]->bgp;
+      if (!asn && b->has_asn)
+        asn = b;
+      if (!rid && b->has_rid)
+        rid = b;
+      if (!nbs && b->has_neighbors)
+        nbs = b;
+      if (!nets && b->has_networks)
+        nets = b;
+    }
+  frr->bgp = true;
+  for (i = 0; i < n && !asn; i++)
+    if (lvs[i]->bgp.asn_written)
+      break; /* an invalid one, already reported */
+  if (asn)
+    frr->bgp_asn = asn->asn;
+  else if (i == n)
+    ERR_M (ps, &lvs[0]->fmark[F_BGP],
+           "'bgp' of %s has no 'asn'; expected the router's AS number (an integer from 1 to "
+           "4294967295)",
+           node->name);
+  frr->bgp_router_id = rid ? loom_xstrdup (rid->rid) : NULL;
+  if (nbs && nbs->n_neighbors)
+    {
+      frr->bgp_neighbors = loom_xcalloc (nbs->n_neighbors, sizeof (*frr->bgp_neighbors));
+      memcpy (frr->bgp_neighbors, nbs->neighbors, nbs->n_neighbors * sizeof (*nbs->neighbors));
+      frr->n_bgp_neighbors = nbs->n_neighbors;
+    }
+  if (nets && nets->n_networks)
+    {
+      frr->bgp_networks = loom_xcalloc (nets->n_networks, sizeof (*frr->bgp_networks));
+      memcpy (frr->bgp_networks, nets->networks, nets->n_networks * sizeof (*nets->networks));
+      frr->n_bgp_networks = nets->n_networks;
+    }
+  for (i = 0; i < frr->n_bgp_neighbors; i++)
+    if (frr->bgp_neighbors[i].address.family == AF_INET6)
+      ps->lab->uses_ipv6 = true;
+  for (i = 0; i < frr->n_bgp_networks; i++)
+    if (frr->bgp_networks[i].family == AF_INET6)
+      ps->lab->uses_ipv6 = true;
+}
+
+static void
+resolve_rip (struct pstate *ps, struct loom_node *node, struct level **lvs, size_t n)
+{
+  struct loom_frr *frr = node->frr;
+  const struct rip_set *nets = NULL;
+  size_t i;
+
+  for (i = 0; i < n && !nets; i++)
+    if (lvs[i]->rip.has_networks)
+      nets = &lvs[i]->rip;
+  frr->rip = true;
+  for (i = 0; nets && i < nets->n_networks; i++)
+    {
+      const struct sval *v = &nets->networks[i];
+
+      /* Prefixes have a '/', interface names cannot. */
+      if (strchr (v->s, '/') == NULL && !node_has_iface (node, v->s))
+        {
+          no_such_iface (ps, &v->mark, node, "rip network", v->s);
+          continue;
+        }
+      LOOM_PUSH (frr->rip_networks, frr->n_rip_networks, loom_xstrdup (v->s));
+    }
+}
+
+static void
+resolve_frr (struct pstate *ps, size_t idx)
+{
+  struct loom_node *node = ps->lab->nodes[idx];
+  struct nctx *c = &ps->nctx[idx];
+  struct level *fc = NULL, *lvs[3][4];
+  size_t n[3] = { 0, 0, 0 }, i;
+  int f;
+
+  /* Every block is asked, so each misplaced key on the node itself is reported. */
+  for (i = 0; i < c->n_chain; i++)
+    {
+      struct level *lv = c->chain[i];
+      for (f = F_FRR_CONFIG; f <= F_RIP; f++)
+        {
+          const char *key = f == F_FRR_CONFIG ? "frr-config"
+                            : f == F_OSPF     ? "ospf"
+                            : f == F_BGP      ? "bgp"
+                                              : "rip";
+          if (!lv->has[f] || !applies (ps, c, node, lv->rank, key, &lv->fmark[f]))
+            continue;
+          if (f == F_FRR_CONFIG)
+            {
+              if (fc == NULL)
+                fc = lv;
+            }
+          else if (fc == NULL)
+            lvs[f - F_OSPF][n[f - F_OSPF]++] = lv;
+        }
+    }
+  if (n[0] + n[1] + n[2] == 0 && fc == NULL)
+    return;
+  node->frr = loom_xcalloc (1, sizeof (*node->frr));
+  if (n[0] + n[1] + n[2] == 0)
+    {
+      node->frr->config = loom_xstrdup (fc->frr_config);
+      node->frr->config_path = fc->frr_config_path ? loom_xstrdup (fc->frr_config_path) : NULL;
+      node->frr->mark = fc->fmark[F_FRR_CONFIG];
+      return;
+    }
+  /* The mark: the first structured form written in the most specific block with one. */
+  for (i = 0; i < c->n_chain && node->frr->mark.line == 0; i++)
+    for (f = F_OSPF; f <= F_RIP; f++)
+      {
+        const struct loom_mark *m = &c->chain[i]->fmark[f], *best = &node->frr->mark;
+        if (!n[f - F_OSPF] || lvs[f - F_OSPF][0] != c->chain[i])
+          continue;
+        if (best->line == 0 || m->line < best->line
+            || (m->line == best->line && m->col < best->col))
+          node->frr->mark = *m;
+      }
+  if (n[0])
+    resolve_ospf (ps, node, lvs[0], n[0]);
+  if (n[1])
+    resolve_bgp (ps, node, lvs[1], n[1]);
+  if (n[2])
+    resolve_rip (ps, node, lvs[2], n[2]);
+}
+
 /* The top of the file */
 
 /* Capture files are rotated in rings; a limit below a megabyte leaves no room for one
@@ -2405,7 +3156,10 @@ read_topology (struct pstate *ps, yaml_node_t *n)
   for (i = 0; i < ps->n_ifc; i++)
     resolve_iface (ps, ps->ifc[i].node, ps->ifc[i].iface, &ps->ifc[i].ep);
   for (i = 0; i < ps->lab->n_nodes; i++)
-    finish_node (ps, i);
+    {
+      finish_node (ps, i);
+      resolve_frr (ps, i);
+    }
 }
 
 /* Finds topology.nodes before anything else so check_keys can word a repeated node name
@@ -2650,6 +3404,8 @@ load (const char *name, const char *path, const char *data, size_t len, struct l
   lab->capture.snaplen = LOOM_CAPTURE_SNAPLEN_DEFAULT;
   lab->capture.link_limit = LOOM_CAPTURE_LINK_LIMIT_DEFAULT;
   lab->capture.lab_limit = LOOM_CAPTURE_LAB_LIMIT_DEFAULT;
+  /* Known before the walk: frr-config paths are relative to it. */
+  lab->dir = abs_dir (path);
   ps.lab = lab;
   ps.diags = diags;
   ps.doc = &doc;
@@ -2700,7 +3456,6 @@ load (const char *name, const char *path, const char *data, size_t len, struct l
       loom_lab_free (lab);
       return NULL;
     }
-  lab->dir = abs_dir (path);
   return lab;
 }
 

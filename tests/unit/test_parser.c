@@ -1742,6 +1742,594 @@ START_TEST (test_garbage)
 }
 END_TEST
 
+/* Routers with FRR: frr-config, ospf, bgp, rip */
+
+static bool
+strv_eq (char *const *v, size_t n, const char *const *want, size_t nwant)
+{
+  size_t i;
+
+  if (n != nwant)
+    return false;
+  for (i = 0; i < n; i++)
+    if (strcmp (v[i], want[i]) != 0)
+      return false;
+  return true;
+}
+
+#define ck_strv(v, n, ...)                                                                         \
+  do                                                                                               \
+    {                                                                                              \
+      static const char *const _want[] = { __VA_ARGS__ };                                          \
+      ck_assert_msg (strv_eq ((v), (n), _want, sizeof (_want) / sizeof (*_want)),                  \
+                     "%s is not { %s }", #v, #__VA_ARGS__);                                        \
+    }                                                                                              \
+  while (0)
+
+START_TEST (test_frr_ospf)
+{
+  static const char y[] = "name: o\n"
+                          "topology:\n"
+                          "  nodes:\n"
+                          "    r1:\n"
+                          "      kind: router\n"
+                          "      ospf:\n"
+                          "        area: 0.0.0.1\n"
+                          "        interfaces: [eth1, eth2]\n"
+                          "        passive: [eth2, lo]\n"
+                          "        router-id: 1.1.1.1\n"
+                          "    r2:\n"
+                          "      kind: router\n"
+                          "      ospf: {}\n"
+                          "    r3:\n"
+                          "      kind: router\n"
+                          "      ospf:\n"
+                          "    r4: {kind: router, ospf: {area: 007, passive: [eth1]}}\n"
+                          "    h1: {}\n"
+                          "  links:\n"
+                          "    - endpoints: [r1:eth1, r2:eth1]\n"
+                          "    - endpoints: [r1:eth2, h1:eth1]\n"
+                          "    - endpoints: [r1:eth3, r3:eth1]\n"
+                          "    - endpoints: [r2:eth2, r4:eth1]\n";
+  struct loom_frr *f;
+
+  ck_loads (y);
+  f = node ("r1")->frr;
+  ck_assert_ptr_nonnull (f);
+  ck_assert (f->ospf && !f->bgp && !f->rip);
+  ck_assert_ptr_null (f->config);
+  ck_assert_ptr_null (f->config_path);
+  ck_assert_str_eq (f->ospf_area, "0.0.0.1");
+  ck_assert_str_eq (f->ospf_router_id, "1.1.1.1");
+  /* eth3 is on a link but not in the list; lo joins as a passive interface. */
+  ck_strv (f->ospf_ifaces, f->n_ospf_ifaces, "eth1", "eth2", "lo");
+  ck_strv (f->ospf_passive, f->n_ospf_passive, "eth2", "lo");
+  ck_assert_int_eq (f->mark.line, 7);
+  ck_assert_int_eq (f->mark.col, 9);
+
+  /* Defaults: area 0, every interface on a link, none passive, no router-id. */
+  f = node ("r2")->frr;
+  ck_assert_ptr_nonnull (f);
+  ck_assert (f->ospf);
+  ck_assert_str_eq (f->ospf_area, "0");
+  ck_assert_ptr_null (f->ospf_router_id);
+  ck_strv (f->ospf_ifaces, f->n_ospf_ifaces, "eth1", "eth2");
+  ck_assert_int_eq (f->n_ospf_passive, 0);
+  f = node ("r3")->frr;
+  ck_assert (f && f->ospf);
+  ck_strv (f->ospf_ifaces, f->n_ospf_ifaces, "eth1");
+  f = node ("r4")->frr;
+  ck_assert_str_eq (f->ospf_area, "7");
+  ck_strv (f->ospf_passive, f->n_ospf_passive, "eth1");
+  ck_assert_ptr_null (node ("h1")->frr);
+}
+END_TEST
+
+START_TEST (test_frr_bgp)
+{
+  static const char y[] = "name: b\n"
+                          "topology:\n"
+                          "  nodes:\n"
+                          "    r1:\n"
+                          "      kind: router\n"
+                          "      bgp:\n"
+                          "        asn: 4294967295\n"
+                          "        router-id: 1.1.1.1\n"
+                          "        neighbors:\n"
+                          "          - {address: 10.0.0.2, remote-as: 65002}\n"
+                          "          - address: 2001:db8::2\n"
+                          "            remote-as: 1\n"
+                          "        networks: [\"10.1.0.0/24\", \"2001:DB8:1::/48\"]\n"
+                          "    r2:\n"
+                          "      kind: router\n"
+                          "      bgp: {asn: 65002}\n"
+                          "  links:\n"
+                          "    - endpoints: [r1:eth1, r2:eth1]\n";
+  struct loom_frr *f;
+
+  ck_loads (y);
+  f = node ("r1")->frr;
+  ck_assert (f && f->bgp && !f->ospf && !f->rip);
+  ck_assert_uint_eq (f->bgp_asn, 4294967295u);
+  ck_assert_str_eq (f->bgp_router_id, "1.1.1.1");
+  ck_assert_int_eq (f->n_bgp_neighbors, 2);
+  ck_assert_int_eq (f->bgp_neighbors[0].address.family, AF_INET);
+  ck_assert_str_eq (f->bgp_neighbors[0].address.text, "10.0.0.2");
+  ck_assert_uint_eq (f->bgp_neighbors[0].remote_as, 65002);
+  ck_assert_int_eq (f->bgp_neighbors[0].mark.line, 10);
+  ck_assert_int_eq (f->bgp_neighbors[0].mark.col, 13);
+  ck_assert_int_eq (f->bgp_neighbors[1].address.family, AF_INET6);
+  ck_assert_str_eq (f->bgp_neighbors[1].address.text, "2001:db8::2");
+  ck_assert_uint_eq (f->bgp_neighbors[1].remote_as, 1);
+  ck_assert_int_eq (f->n_bgp_networks, 2);
+  ck_assert_str_eq (f->bgp_networks[0].text, "10.1.0.0/24");
+  ck_assert_str_eq (f->bgp_networks[1].text, "2001:db8:1::/48");
+  ck_assert_int_eq (f->bgp_networks[1].mark.col, 35);
+  ck_assert (lab->uses_ipv6);
+  f = node ("r2")->frr;
+  ck_assert (f && f->bgp);
+  ck_assert_uint_eq (f->bgp_asn, 65002);
+  ck_assert_ptr_null (f->bgp_router_id);
+  ck_assert_int_eq (f->n_bgp_neighbors, 0);
+  ck_assert_int_eq (f->n_bgp_networks, 0);
+}
+END_TEST
+
+START_TEST (test_frr_rip)
+{
+  static const char y[] = "name: r\n"
+                          "topology:\n"
+                          "  nodes:\n"
+                          "    r1:\n"
+                          "      kind: router\n"
+                          "      rip: {networks: [10.0.0.0/8, eth1, lo, 192.168.1.0/24]}\n"
+                          "    r2: {kind: router, rip: {}}\n"
+                          "  links:\n"
+                          "    - endpoints: [r1:eth1, r2:eth1]\n";
+  struct loom_frr *f;
+
+  ck_loads (y);
+  f = node ("r1")->frr;
+  ck_assert (f && f->rip && !f->ospf && !f->bgp);
+  ck_strv (f->rip_networks, f->n_rip_networks, "10.0.0.0/8", "eth1", "lo", "192.168.1.0/24");
+  f = node ("r2")->frr;
+  ck_assert (f && f->rip);
+  ck_assert_int_eq (f->n_rip_networks, 0);
+  ck_assert (!lab->uses_ipv6);
+}
+END_TEST
+
+START_TEST (test_frr_all_three)
+{
+  static const char y[] = "name: a\n"
+                          "topology:\n"
+                          "  nodes:\n"
+                          "    r1:\n"
+                          "      kind: router\n"
+                          "      rip: {networks: [eth1]}\n"
+                          "      bgp: {asn: 65001}\n"
+                          "      ospf: {passive: [lo]}\n"
+                          "  links:\n"
+                          "    - endpoints: [r1:eth1, r1:eth2]\n";
+  struct loom_frr *f;
+
+  ck_loads (y);
+  f = node ("r1")->frr;
+  ck_assert (f && f->ospf && f->bgp && f->rip);
+  ck_strv (f->ospf_ifaces, f->n_ospf_ifaces, "eth1", "eth2", "lo");
+  ck_strv (f->ospf_passive, f->n_ospf_passive, "lo");
+  /* The mark is the first of the three as written. */
+  ck_assert_int_eq (f->mark.line, 6);
+}
+END_TEST
+
+START_TEST (test_frr_inheritance)
+{
+  static const char y[] = "name: inh\n"
+                          "topology:\n"
+                          "  defaults:\n"
+                          "    bgp: {asn: 65000, networks: [10.0.0.0/8]}\n"
+                          "  kinds:\n"
+                          "    router:\n"
+                          "      ospf: {area: 0, passive: [lo]}\n"
+                          "  groups:\n"
+                          "    edge:\n"
+                          "      kind: router\n"
+                          "      ospf: {area: 1}\n"
+                          "      bgp: {neighbors: [{address: 10.0.0.2, remote-as: 65002}]}\n"
+                          "    hosts:\n"
+                          "      rip: {networks: [eth1]}\n"
+                          "    cfg: {frr-config: \"!\\n\"}\n"
+                          "  nodes:\n"
+                          "    r1:\n"
+                          "      kind: router\n"
+                          "      ospf: {router-id: 1.1.1.1}\n"
+                          "    r2: {kind: router}\n"
+                          "    r3: {group: edge, bgp: {asn: 65003}}\n"
+                          "    r4:\n"
+                          "      kind: router\n"
+                          "      frr-config: |\n"
+                          "        hostname r4\n"
+                          "    h1: {group: hosts}\n"
+                          "    h2: {group: cfg}\n"
+                          "    sw: {kind: switch}\n"
+                          "  links:\n"
+                          "    - endpoints: [r1:eth1, r2:eth1]\n"
+                          "    - endpoints: [r3:eth1, r4:eth1]\n"
+                          "    - endpoints: [h1:eth1, sw:p1]\n";
+  struct loom_frr *f;
+
+  ck_loads (y);
+  /* Each field from the most specific level: router-id from the node, area and passive
+   * from kinds.router; BGP from defaults. */
+  f = node ("r1")->frr;
+  ck_assert (f && f->ospf && f->bgp && !f->rip);
+  ck_assert_str_eq (f->ospf_router_id, "1.1.1.1");
+  ck_assert_str_eq (f->ospf_area, "0");
+  ck_strv (f->ospf_ifaces, f->n_ospf_ifaces, "eth1", "lo");
+  ck_strv (f->ospf_passive, f->n_ospf_passive, "lo");
+  ck_assert_uint_eq (f->bgp_asn, 65000);
+  ck_assert_int_eq (f->n_bgp_networks, 1);
+  ck_assert_int_eq (f->mark.line, 19);
+  /* kinds.router applies to every router. */
+  f = node ("r2")->frr;
+  ck_assert (f && f->ospf);
+  ck_assert_str_eq (f->ospf_area, "0");
+  ck_assert_ptr_null (f->ospf_router_id);
+  /* Group over kind over defaults, field by field. */
+  f = node ("r3")->frr;
+  ck_assert (f && f->ospf && f->bgp);
+  ck_assert_str_eq (f->ospf_area, "1");
+  ck_strv (f->ospf_passive, f->n_ospf_passive, "lo");
+  ck_assert_uint_eq (f->bgp_asn, 65003);
+  ck_assert_int_eq (f->n_bgp_neighbors, 1);
+  ck_assert_str_eq (f->bgp_networks[0].text, "10.0.0.0/8");
+  /* frr-config on the node replaces the inherited structured forms. */
+  f = node ("r4")->frr;
+  ck_assert (f && !f->ospf && !f->bgp && !f->rip);
+  ck_assert_str_eq (f->config, "hostname r4\n");
+  ck_assert_ptr_null (f->config_path);
+  ck_assert_int_eq (f->mark.line, 24);
+  ck_assert_int_eq (f->mark.col, 19);
+  ck_assert_ptr_null (node ("h2")->frr);
+  /* From defaults and groups, FRR settings are skipped on other kinds, silently. */
+  ck_assert_ptr_null (node ("h1")->frr);
+  ck_assert_ptr_null (node ("sw")->frr);
+  ck_assert_int_eq (diags.n, 0);
+}
+END_TEST
+
+START_TEST (test_frr_config_over_inherited)
+{
+  /* The most specific of frr-config and the structured forms wins: a structured form on
+   * the node replaces an frr-config from its kind. */
+  static const char y[] = "name: c\n"
+                          "topology:\n"
+                          "  kinds:\n"
+                          "    router: {frr-config: \"hostname x\\n\", ospf: {area: 2}}\n"
+                          "  nodes:\n"
+                          "    r1: {kind: router, bgp: {asn: 1}}\n";
+
+  ck_fails (y);
+  ck_error_at (4, 42,
+               "'frr-config' and 'ospf' are both set in kinds.router: use frr-config or "
+               "ospf/bgp/rip, not both");
+  ck_assert_int_eq (diags.n_errors, 1);
+  loom_diags_clear (&diags);
+
+  ck_loads ("name: c\n"
+            "topology:\n"
+            "  kinds:\n"
+            "    router: {frr-config: \"hostname x\\n\"}\n"
+            "  nodes:\n"
+            "    r1: {kind: router, bgp: {asn: 1}}\n"
+            "    r2: {kind: router}\n");
+  ck_assert (node ("r1")->frr->bgp);
+  ck_assert_ptr_null (node ("r1")->frr->config);
+  ck_assert_str_eq (node ("r2")->frr->config, "hostname x\n");
+}
+END_TEST
+
+START_TEST (test_frr_config_file)
+{
+  char *path = data_path ("frr-lab.yaml");
+  char *conf = data_path ("frr-r1.conf");
+  static const char r2_head[] = "frr version 8.4\nfrr defaults traditional\nhostname r2\n";
+  char *dir = loom_xstrdup (path), *real, *want_path, *want = NULL;
+  struct loom_frr *f;
+  size_t len;
+  loom_error_t err = NULL;
+
+  *strrchr (dir, '/') = '\0';
+  real = realpath (dir, NULL);
+  want_path = loom_xasprintf ("%s/frr-r1.conf", real);
+  ck_assert_int_eq (loom_read_file (conf, &want, &len, &err), 0);
+  lab = loom_topology_load (path, &diags);
+  ck_assert_msg (lab != NULL && diags.n == 0, "frr-lab.yaml should load cleanly; got:\n%s",
+                 dump ());
+  f = node ("r1")->frr;
+  ck_assert_ptr_nonnull (f);
+  ck_assert (!f->ospf && !f->bgp && !f->rip);
+  ck_assert_str_eq (f->config, want);
+  ck_assert_str_eq (f->config_path, want_path);
+  ck_assert_int_eq (f->mark.line, 7);
+  ck_assert_int_eq (f->mark.col, 19);
+  f = node ("r2")->frr;
+  ck_assert_ptr_nonnull (f);
+  ck_assert_ptr_null (f->config_path);
+  ck_assert_msg (strncmp (f->config, r2_head, strlen (r2_head)) == 0, "r2's config: %s", f->config);
+  ck_assert_int_eq (f->config[strlen (f->config) - 1], '\n');
+  free (want);
+  free (want_path);
+  free (real);
+  free (dir);
+  free (conf);
+  free (path);
+}
+END_TEST
+
+START_TEST (test_frr_config_file_missing)
+{
+  char *cwd = getcwd (NULL, 0);
+  char *want = loom_xasprintf ("cannot read frr-config file '%s/no-such.conf': No such file or "
+                               "directory",
+                               cwd);
+
+  ck_fails ("name: m\n"
+            "topology:\n"
+            "  nodes:\n"
+            "    r1: {kind: router, frr-config: no-such.conf}\n"
+            "    r2: {kind: router, frr-config: /no/such/frr.conf}\n"
+            "    r3: {kind: router, frr-config: ''}\n"
+            "    r4: {kind: router, frr-config: [a]}\n");
+  ck_error_at (4, 36, want);
+  ck_error_at (5, 36,
+               "cannot read frr-config file '/no/such/frr.conf': No such file or "
+               "directory");
+  ck_error_at (6, 36, "expected the path of an frr.conf, or the configuration itself");
+  ck_error_at (7, 36, "expected a string for 'frr-config', found a list");
+  ck_assert_int_eq (diags.n_errors, 4);
+  free (want);
+  free (cwd);
+}
+END_TEST
+
+START_TEST (test_frr_kind_errors)
+{
+  static const char y[] = "name: k\n"
+                          "topology:\n"
+                          "  kinds:\n"
+                          "    host: {ospf: {area: 0}}\n"
+                          "    switch: {frr-config: \"!\\n\"}\n"
+                          "  nodes:\n"
+                          "    h1:\n"
+                          "      ospf: {}\n"
+                          "      bgp: {asn: 1}\n"
+                          "    sw: {kind: switch, rip: {networks: [p1]}}\n"
+                          "    r1:\n"
+                          "      kind: router\n"
+                          "      frr-config: |\n"
+                          "        hostname r1\n"
+                          "      bgp: {asn: 65001}\n"
+                          "    r2:\n"
+                          "      kind: router\n"
+                          "      rip: {}\n"
+                          "      frr-config: r2.conf\n";
+
+  ck_fails (y);
+  ck_error_at (4, 18, "'ospf' is only for router nodes (FRR runs on routers); this is kinds.host");
+  ck_error_at (5, 26,
+               "'frr-config' is only for router nodes (FRR runs on routers); this is "
+               "kinds.switch");
+  ck_error_at (8, 13, "'ospf' is only for router nodes (FRR runs on routers); h1 is a host");
+  ck_error_at (9, 12, "'bgp' is only for router nodes (FRR runs on routers); h1 is a host");
+  ck_error_at (10, 29, "'rip' is only for router nodes (FRR runs on routers); sw is a switch");
+  ck_error_at (15, 7,
+               "'frr-config' and 'bgp' are both set in nodes.r1: use frr-config or "
+               "ospf/bgp/rip, not both");
+  ck_error_at (19, 7,
+               "'frr-config' and 'rip' are both set in nodes.r2: use frr-config or "
+               "ospf/bgp/rip, not both");
+  /* r2.conf does not exist either. */
+  ck_error_at (19, 19, "cannot read frr-config file");
+  ck_assert_msg (diags.n_errors == 8, "expected 8 errors; got:\n%s", dump ());
+}
+END_TEST
+
+START_TEST (test_frr_ospf_errors)
+{
+  static const char y[] = "name: oe\n"
+                          "topology:\n"
+                          "  nodes:\n"
+                          "    r1:\n"
+                          "      kind: router\n"
+                          "      ospf:\n"
+                          "        area: 1.5\n"
+                          "        router-id: 0.0.0.0\n"
+                          "        passive: [eth1, eth1, \"eth/1\"]\n"
+                          "        cost: 10\n"
+                          "    r2:\n"
+                          "      kind: router\n"
+                          "      ospf: {passive: [eth2, eth9], area: -1, router-id: 2001:db8::1}\n"
+                          "    r3:\n"
+                          "      kind: router\n"
+                          "      ospf: [eth1]\n"
+                          "    r4:\n"
+                          "      kind: router\n"
+                          "      ospf: {area: 4294967296, interfaces: eth1}\n"
+                          "  links:\n"
+                          "    - endpoints: [r1:eth1, r2:eth1]\n"
+                          "    - endpoints: [r1:eth2, r2:eth3]\n";
+
+  ck_fails (y);
+  ck_error_at (7, 15,
+               "expected an OSPF area (an integer from 0 to 4294967295 or a dotted quad "
+               "like 0.0.0.1) for 'area', found '1.5'");
+  ck_error_at (8, 20,
+               "expected an IPv4 address like 1.1.1.1 (not 0.0.0.0) for 'router-id', "
+               "found '0.0.0.0'");
+  ck_error_at (9, 25, "interface 'eth1' is listed twice in 'passive' (first at line 9)");
+  ck_error_at (9, 31, "invalid interface name 'eth/1' in 'passive'");
+  ck_error_at (10, 9,
+               "unknown key 'cost' in nodes.r1.ospf; expected one of: area, router-id, "
+               "interfaces, passive");
+  /* Still checked against the node's interfaces, though other settings are wrong. */
+  ck_error_at (13, 24,
+               "ospf passive interface 'eth2': r2 has no interface 'eth2' (interfaces: "
+               "eth1, eth3, lo)");
+  ck_error_at (13, 30, "ospf passive interface 'eth9': r2 has no interface 'eth9'");
+  ck_error_at (13, 43, "expected an OSPF area");
+  ck_error_at (13, 58, "expected an IPv4 address like 1.1.1.1");
+  ck_error_at (16, 13,
+               "expected a mapping of OSPF settings (area, router-id, interfaces, "
+               "passive) for 'ospf', found a list");
+  ck_error_at (19, 20, "found '4294967296'");
+  ck_error_at (19, 44, "expected a list of strings for 'interfaces', found 'eth1'");
+  ck_assert_msg (diags.n_errors == 12, "expected 12 errors; got:\n%s", dump ());
+}
+END_TEST
+
+START_TEST (test_frr_ospf_iface_errors)
+{
+  static const char y[] = "name: oi\n"
+                          "topology:\n"
+                          "  kinds:\n"
+                          "    router: {ospf: {interfaces: [eth1, eth2]}}\n"
+                          "  nodes:\n"
+                          "    r1:\n"
+                          "      kind: router\n"
+                          "    r2:\n"
+                          "      kind: router\n"
+                          "      ospf:\n"
+                          "        interfaces: [eth1, eth3]\n"
+                          "        passive: [eth2, eth9, lo]\n"
+                          "  links:\n"
+                          "    - endpoints: [r1:eth1, r2:eth1]\n"
+                          "    - endpoints: [r2:eth2, r2:eth4]\n";
+
+  ck_fails (y);
+  /* Inherited from kinds.router: reported where it is written, once per node. */
+  ck_error_at (4, 40, "ospf interface 'eth2': r1 has no interface 'eth2' (interfaces: eth1, lo)");
+  ck_error_at (11, 28,
+               "ospf interface 'eth3': r2 has no interface 'eth3' (interfaces: eth1, "
+               "eth2, eth4, lo)");
+  ck_error_at (12, 19,
+               "ospf passive interface 'eth2' of r2 is not one of its OSPF interfaces "
+               "(eth1); add it to ospf 'interfaces'");
+  ck_error_at (12, 25, "ospf passive interface 'eth9': r2 has no interface 'eth9'");
+  ck_assert_msg (diags.n_errors == 4, "expected 4 errors; got:\n%s", dump ());
+}
+END_TEST
+
+START_TEST (test_frr_bgp_errors)
+{
+  static const char y[] = "name: be\n"
+                          "topology:\n"
+                          "  nodes:\n"
+                          "    r1:\n"
+                          "      kind: router\n"
+                          "      bgp:\n"
+                          "        asn: 0\n"
+                          "        router-id: 1.1.1\n"
+                          "        neighbors:\n"
+                          "          - {address: 10.0.0.2/30, remote-as: 65002}\n"
+                          "          - {address: 10.0.0.300, remote-as: 4294967296}\n"
+                          "          - {address: 10.0.0.3}\n"
+                          "          - 10.0.0.4\n"
+                          "          - {address: 10.0.0.5, remote-as: 1, port: 179}\n"
+                          "          - {address: 10.0.0.6, remote-as: 1}\n"
+                          "          - {address: 10.0.0.6, remote-as: 2}\n"
+                          "        networks: [10.1.0.1/24, 10.2.0.0, 10.3.0.0/24, 10.3.0.0/24]\n"
+                          "        med: 5\n"
+                          "    r2: {kind: router, bgp: {router-id: 2.2.2.2}}\n"
+                          "    r3: {kind: router, bgp: {asn: 65003, neighbors: 10.0.0.1}}\n"
+                          "    r4: {kind: router, bgp: 65004}\n"
+                          "    r5: {kind: router, bgp: {asn: 65.5}}\n";
+
+  ck_fails (y);
+  ck_error_at (7, 14,
+               "expected an AS number (an integer from 1 to 4294967295) for 'asn', found "
+               "'0'");
+  ck_error_at (8, 20,
+               "expected an IPv4 address like 1.1.1.1 (not 0.0.0.0) for 'router-id', "
+               "found '1.1.1'");
+  ck_error_at (10, 23,
+               "invalid neighbor address '10.0.0.2/30': expected an address without a "
+               "prefix length");
+  ck_error_at (11, 23, "invalid neighbor address '10.0.0.300': expected an IP address");
+  ck_error_at (11, 46,
+               "expected an AS number (an integer from 1 to 4294967295) for "
+               "'remote-as', found '4294967296'");
+  ck_error_at (12, 13, "expected 'address' and 'remote-as' in the neighbor");
+  ck_error_at (13, 13, "expected a neighbor: a mapping with 'address' and 'remote-as'");
+  ck_error_at (14, 47,
+               "unknown key 'port' in a BGP neighbor; expected one of: address, "
+               "remote-as");
+  ck_error_at (16, 23, "neighbor 10.0.0.6 is listed twice (first at line 15)");
+  ck_error_at (17, 20,
+               "invalid prefix '10.1.0.1/24' in 'networks': expected a network address: "
+               "the bits after the prefix length must be zero");
+  ck_error_at (17, 33,
+               "invalid prefix '10.2.0.0' in 'networks': expected a prefix length after "
+               "the address");
+  ck_error_at (17, 56, "prefix 10.3.0.0/24 is listed twice in 'networks' (first at line 17)");
+  ck_error_at (18, 9,
+               "unknown key 'med' in nodes.r1.bgp; expected one of: asn, router-id, "
+               "neighbors, networks");
+  ck_error_at (19, 29, "'bgp' of r2 has no 'asn'; expected the router's AS number");
+  ck_error_at (20, 53,
+               "expected a list of neighbors (mappings with 'address' and 'remote-as') "
+               "for 'neighbors', found '10.0.0.1'");
+  ck_error_at (21, 29,
+               "expected a mapping of BGP settings (asn, router-id, neighbors, networks) "
+               "for 'bgp', found '65004'");
+  ck_error_at (22, 35,
+               "expected an AS number (an integer from 1 to 4294967295) for 'asn', found "
+               "'65.5'");
+  ck_assert_msg (diags.n_errors == 17, "expected 17 errors; got:\n%s", dump ());
+}
+END_TEST
+
+START_TEST (test_frr_rip_errors)
+{
+  static const char y[] = "name: re\n"
+                          "topology:\n"
+                          "  nodes:\n"
+                          "    r1:\n"
+                          "      kind: router\n"
+                          "      rip:\n"
+                          "        networks:\n"
+                          "          - \"2001:db8::/32\"\n"
+                          "          - 10.0.0.0\n"
+                          "          - 10.0.0.1/8\n"
+                          "          - 10.0.0.0/40\n"
+                          "          - eth9\n"
+                          "          - \"eth 1\"\n"
+                          "          - eth1\n"
+                          "          - eth1\n"
+                          "        version: 2\n"
+                          "    r2: {kind: router, rip: [10.0.0.0/8]}\n"
+                          "  links:\n"
+                          "    - endpoints: [r1:eth1, r2:eth1]\n";
+
+  ck_fails (y);
+  ck_error_at (8, 13, "'2001:db8::/32' is an IPv6 prefix; RIP (version 2) is IPv4 only");
+  ck_error_at (9, 13, "invalid prefix '10.0.0.0' in 'networks': expected a prefix length");
+  ck_error_at (10, 13, "invalid prefix '10.0.0.1/8' in 'networks': expected a network address");
+  ck_error_at (11, 13,
+               "invalid prefix '10.0.0.0/40' in 'networks': expected a prefix length "
+               "from 0 to 32 after '/'");
+  ck_error_at (12, 13, "rip network 'eth9': r1 has no interface 'eth9' (interfaces: eth1, lo)");
+  ck_error_at (13, 13,
+               "expected an IPv4 prefix like 10.0.0.0/8 or an interface name in "
+               "'networks', found 'eth 1'");
+  ck_error_at (15, 13, "'eth1' is listed twice in 'networks' (first at line 14)");
+  ck_error_at (16, 9, "unknown key 'version' in nodes.r1.rip; expected one of: networks");
+  ck_error_at (17, 29, "expected a mapping of RIP settings");
+  ck_assert_msg (diags.n_errors == 9, "expected 9 errors; got:\n%s", dump ());
+}
+END_TEST
+
 static Suite *
 parser_suite (void)
 {
@@ -1799,6 +2387,23 @@ parser_suite (void)
   tcase_add_test (tc, test_many_errors_all_reported);
   tcase_add_test (tc, test_capture_errors);
   tcase_add_test (tc, test_capture_limit_errors);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("frr");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_frr_ospf);
+  tcase_add_test (tc, test_frr_bgp);
+  tcase_add_test (tc, test_frr_rip);
+  tcase_add_test (tc, test_frr_all_three);
+  tcase_add_test (tc, test_frr_inheritance);
+  tcase_add_test (tc, test_frr_config_over_inherited);
+  tcase_add_test (tc, test_frr_config_file);
+  tcase_add_test (tc, test_frr_config_file_missing);
+  tcase_add_test (tc, test_frr_kind_errors);
+  tcase_add_test (tc, test_frr_ospf_errors);
+  tcase_add_test (tc, test_frr_ospf_iface_errors);
+  tcase_add_test (tc, test_frr_bgp_errors);
+  tcase_add_test (tc, test_frr_rip_errors);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("robustness");
