@@ -518,6 +518,36 @@ start_supervisor (struct deploy *d, loom_error_t *err)
   return 0;
 }
 
+/* Routers with FRR start once their addresses are in place (the supervisor owns the
+ * daemons). */
+static int
+start_routers (struct deploy *d, loom_error_t *err)
+{
+  json_t *req, *resp;
+  size_t i, n = 0;
+
+  for (i = 0; i < d->lab->n_nodes; i++)
+    n += d->lab->nodes[i]->frr != NULL;
+  if (n == 0)
+    return 0;
+  if (loom_fault_check ("start routers", err) < 0)
+    return -1;
+  req = json_pack ("{s:s}", "cmd", "start-routers");
+  resp = loom_supervisor_call_timeout (d->lab->name, req, 60000 + 5000 * (int) n, err);
+  json_decref (req);
+  if (resp == NULL)
+    return loom_error_wrap (err, "starting FRR");
+  if (!json_is_true (json_object_get (resp, "ok")))
+    {
+      loom_error_make (err, 0, "starting FRR: %s",
+                       json_string_value (json_object_get (resp, "error")));
+      json_decref (resp);
+      return -1;
+    }
+  json_decref (resp);
+  return 0;
+}
+
 static void
 raise_fd_limit (size_t need)
 {
@@ -580,6 +610,8 @@ deploy_steps (struct deploy *d, loom_error_t *err)
   if (loom_parallel (lab->n_nodes, d->workers, phase_configure, d, err) < 0)
     return loom_error_wrap (err, "configuring nodes");
   loom_log (LOOM_LOG_DEBUG, "configure: %.3f s", loom_now () - t);
+  if (start_routers (d, err) < 0)
+    return -1;
   t = loom_now ();
   if (loom_parallel (lab->n_nodes, d->workers, phase_exec, d, err) < 0)
     return loom_error_wrap (err, "running exec commands");

@@ -103,6 +103,19 @@ pid_t loom_lab_supervisor_start (const char *name, const char *exe, loom_error_t
 /* Stops a lab's supervisor (the lab keeps running, without capture). */
 int loom_lab_supervisor_stop (const char *name, loom_error_t *err);
 
+/* Pulls (up = false) or puts back a link's cable: both ends go down or up. The link is
+ * named by either end, "node:if". */
+int loom_lab_link_set (const char *lab, const char *endpoint, bool up, loom_error_t *err);
+
+/**
+ * loom_lab_node_set() - stop or start a node.
+ *
+ * Stop ends the node's processes (its routing daemons, and what users started in it)
+ * and takes its interfaces down. Start brings the interfaces up again with the same
+ * links and addresses, puts its routes back and restarts its routing daemons.
+ */
+int loom_lab_node_set (const char *lab, const char *node, bool start, loom_error_t *err);
+
 /* Waits for a child and returns its exit status as a shell would ($?: 128+signal when
  * killed). */
 int loom_wait_status (pid_t pid);

@@ -82,6 +82,7 @@ struct sup
   json_t *state;
   struct loom_frr_node *routers;
   size_t n_routers;
+  bool routers_started;
   time_t started;
   bool stop;
 };
@@ -405,6 +406,8 @@ cmd_captures (struct sup *s)
                     (int) s->snaplen);
 }
 
+static int start_routers (struct sup *s, loom_error_t *err);
+
 static json_t *
 handle (struct sup *s, const char *line)
 {
@@ -418,6 +421,51 @@ handle (struct sup *s, const char *line)
     resp = cmd_status (s);
   else if (strcmp (cmd, "captures") == 0)
     resp = cmd_captures (s);
+  else if (strcmp (cmd, "start-routers") == 0)
+    {
+      loom_error_t err = NULL;
+      if (start_routers (s, &err) < 0)
+        {
+          loom_autofree char *t = loom_error_text (err);
+          loom_error_release (&err);
+          resp = json_pack ("{s:b, s:s}", "ok", 0, "error", t);
+        }
+      else
+        resp = json_pack ("{s:b}", "ok", 1);
+    }
+  else if (strcmp (cmd, "stop-router") == 0 || strcmp (cmd, "start-router") == 0)
+    {
+      const char *node = json_string_value (json_object_get (req, "node"));
+      struct loom_frr_node *fn = NULL;
+      size_t i;
+      for (i = 0; node && i < s->n_routers; i++)
+        if (strcmp (s->routers[i].node, node) == 0)
+          fn = &s->routers[i];
+      if (fn == NULL)
+        resp = json_pack ("{s:b, s:s}", "ok", 0, "error", "no such router");
+      else if (cmd[2] == 'o') /* stop */
+        {
+          loom_frr_stop (fn);
+          logf_ ("router %s: FRR stopped", fn->node);
+          resp = json_pack ("{s:b}", "ok", 1);
+        }
+      else
+        {
+          loom_error_t err = NULL;
+          loom_frr_stop (fn); /* whatever is left of an earlier run */
+          if (loom_frr_start (fn, &err) < 0)
+            {
+              loom_autofree char *t = loom_error_text (err);
+              loom_error_release (&err);
+              resp = json_pack ("{s:b, s:s}", "ok", 0, "error", t);
+            }
+          else
+            {
+              logf_ ("router %s: FRR started again", fn->node);
+              resp = json_pack ("{s:b}", "ok", 1);
+            }
+        }
+    }
   else if (strcmp (cmd, "stop") == 0)
     {
       s->stop = true;
@@ -511,6 +559,9 @@ start_routers (struct sup *s, loom_error_t *err)
   json_t *n, *d;
   size_t i, k;
 
+  if (s->routers_started)
+    return 0;
+  s->routers_started = true;
   json_array_foreach (json_object_get (s->state, "nodes"), i, n)
   {
     json_t *frr = json_object_get (n, "frr");
@@ -577,8 +628,13 @@ setup (struct sup *s, loom_error_t *err)
   r = open_captures (s, state, err);
   if (r < 0)
     return -1;
-  if (start_routers (s, err) < 0)
-    return -1;
+  /* During a deploy the routers start once their addresses are there (deploy asks,
+   * "start-routers"), so each picks its router id from them; a supervisor started
+   * again on a running lab starts them right away. */
+  if (!json_is_string (json_object_get (state, "status"))
+      || strcmp (json_string_value (json_object_get (state, "status")), "deploying") != 0)
+    if (start_routers (s, err) < 0)
+      return -1;
 
   sigemptyset (&mask);
   sigaddset (&mask, SIGTERM);
@@ -842,6 +898,12 @@ loom_supervisor_spawn (const char *lab, const char *exe, int journal_fd, const c
 json_t *
 loom_supervisor_call (const char *lab, json_t *request, loom_error_t *err)
 {
+  return loom_supervisor_call_timeout (lab, request, 10000, err);
+}
+
+json_t *
+loom_supervisor_call_timeout (const char *lab, json_t *request, int timeout_ms, loom_error_t *err)
+{
   loom_autofree char *dir = loom_state_dir (lab);
   loom_autofree char *path = loom_xasprintf ("%s/supervisor.sock", dir);
   loom_autofree char *text = json_dumps (request, JSON_COMPACT);
@@ -868,7 +930,7 @@ loom_supervisor_call (const char *lab, json_t *request, loom_error_t *err)
       struct pollfd p = { .fd = fd, .events = POLLIN };
       ssize_t r;
       /* Bounded: a wedged supervisor must not hang the CLI. */
-      int pr = poll (&p, 1, 10000);
+      int pr = poll (&p, 1, timeout_ms);
       if (pr <= 0)
         return loom_error_make (err, pr == 0 ? ETIMEDOUT : errno,
                                 "the supervisor of lab '%s' does not answer", lab),

@@ -33,6 +33,9 @@ pid_t loom_supervisor_spawn (const char *lab, const char *exe, int journal_fd,
 /* Sends one request to a lab's supervisor and returns its response (new reference).
  * Fails quickly when the supervisor is not running. */
 json_t *loom_supervisor_call (const char *lab, json_t *request, loom_error_t *err);
+/* The same with a bound of its own, for requests that take long ("start-routers"). */
+json_t *loom_supervisor_call_timeout (const char *lab, json_t *request, int timeout_ms,
+                                      loom_error_t *err);
 
 /* Stops the process recorded as a lab's supervisor: checks that pid really is that
  * lab's supervisor, sends SIGTERM, waits for it to exit (SIGKILL after a grace time). */

@@ -1,0 +1,304 @@
+/* Changing a running lab: a link's cable pulled and put back, a node stopped and
+ * started again. Both work on the lab's state (state.json), inside the nodes'
+ * namespaces, and record what they did there, so inspect shows it. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/lab.h"
+#include "core/netns.h"
+#include "core/nl.h"
+#include "core/state.h"
+#include "core/supervisor.h"
+#include "core/util.h"
+
+/* A netlink socket inside a namespace (the calling thread comes back out). */
+static struct nl_sock *
+ns_sock (const char *ns, loom_error_t *err)
+{
+  loom_autoclose int self = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  loom_autoclose int fd = loom_netns_open (ns, err);
+  struct nl_sock *sk;
+
+  if (fd < 0 || self < 0)
+    return NULL;
+  if (loom_netns_enter (fd, err) < 0)
+    return NULL;
+  sk = loom_nl_open (err);
+  if (setns (self, CLONE_NEWNET) < 0)
+    abort ();
+  return sk;
+}
+
+static json_t *
+find_node (json_t *state, const char *name)
+{
+  size_t i;
+  json_t *n;
+  json_array_foreach (json_object_get (state, "nodes"), i, n)
+  {
+    const char *nn = json_string_value (json_object_get (n, "name"));
+    if (nn && strcmp (nn, name) == 0)
+      return n;
+  }
+  return NULL;
+}
+
+static json_t *
+find_iface (json_t *node, const char *ifname)
+{
+  size_t i;
+  json_t *f;
+  json_array_foreach (json_object_get (node, "interfaces"), i, f)
+  {
+    const char *fn = json_string_value (json_object_get (f, "name"));
+    if (fn && strcmp (fn, ifname) == 0)
+      return f;
+  }
+  return NULL;
+}
+
+/* Loads state.json for writing: takes the lab's lock (returned in *lockfd). */
+static json_t *
+state_open (const char *lab, int *lockfd, loom_error_t *err)
+{
+  loom_autofree char *dir = loom_state_dir (lab);
+  loom_autofree char *lock = loom_xasprintf ("%s/lock", dir);
+  loom_autofree char *path = loom_xasprintf ("%s/state.json", dir);
+  json_t *state;
+
+  if (geteuid () != 0)
+    return loom_error_make (err, EPERM, "changing a lab needs root"), NULL;
+  *lockfd = open (lock, O_RDWR | O_CLOEXEC);
+  if (*lockfd < 0)
+    return loom_error_make (err, 0, "no lab named '%s' is deployed", lab), NULL;
+  if (flock (*lockfd, LOCK_EX) < 0)
+    return loom_error_make (err, errno, "lock lab '%s'", lab), NULL;
+  state = json_load_file (path, 0, NULL);
+  if (state == NULL)
+    loom_error_make (err, 0, "lab '%s' has no readable state", lab);
+  return state;
+}
+
+static int
+state_save (const char *lab, json_t *state, loom_error_t *err)
+{
+  loom_autofree char *path = loom_xasprintf ("%s/state.json", loom_state_dir (lab));
+  return loom_json_write (path, state, err);
+}
+
+static int
+set_iface (json_t *state, const char *node, const char *ifname, bool up, loom_error_t *err)
+{
+  json_t *n = find_node (state, node);
+  json_t *f = n ? find_iface (n, ifname) : NULL;
+  struct nl_sock *sk;
+  int r;
+
+  if (f == NULL)
+    return loom_error_make (err, 0, "no interface %s:%s", node, ifname);
+  sk = ns_sock (json_string_value (json_object_get (n, "netns")), err);
+  if (sk == NULL)
+    return loom_error_wrap (err, "node %s", node);
+  r = loom_nl_link_set_up (sk, (int) json_integer_value (json_object_get (f, "ifindex")), up, err);
+  loom_nl_close (sk);
+  return r;
+}
+
+int
+loom_lab_link_set (const char *lab, const char *endpoint, bool up, loom_error_t *err)
+{
+  loom_autoclose int lockfd = -1;
+  loom_autofree char *ep = loom_xstrdup (endpoint);
+  json_t *state = state_open (lab, &lockfd, err), *l;
+  char *colon = strchr (ep, ':');
+  size_t i;
+  int r = -1;
+
+  if (state == NULL)
+    return -1;
+  if (colon == NULL)
+    {
+      json_decref (state);
+      return loom_error_make (err, EINVAL, "'%s' is not NODE:IF", endpoint);
+    }
+  *colon = '\0';
+  json_array_foreach (json_object_get (state, "links"), i, l)
+  {
+    json_t *a = json_object_get (l, "a"), *z = json_object_get (l, "z");
+    const char *an = json_string_value (json_object_get (a, "node"));
+    const char *ai = json_string_value (json_object_get (a, "interface"));
+    const char *zn = json_string_value (json_object_get (z, "node"));
+    const char *zi = json_string_value (json_object_get (z, "interface"));
+
+    if (!((strcmp (an, ep) == 0 && strcmp (ai, colon + 1) == 0)
+          || (strcmp (zn, ep) == 0 && strcmp (zi, colon + 1) == 0)))
+      continue;
+    /* A pulled cable: both ends go down, so both sides see the carrier go. */
+    r = set_iface (state, an, ai, up, err);
+    if (r == 0)
+      r = set_iface (state, zn, zi, up, err);
+    if (r == 0)
+      {
+        json_object_set_new (l, "state", json_string (up ? "up" : "down"));
+        r = state_save (lab, state, err);
+      }
+    json_decref (state);
+    return r;
+  }
+  json_decref (state);
+  return loom_error_make (err, 0, "lab '%s' has no link at %s", lab, endpoint);
+}
+
+/* Ends every process whose network namespace is the node's (what a user started in it
+ * with exec or shell): SIGTERM, then SIGKILL for the ones still there. */
+static void
+kill_node_processes (const char *ns)
+{
+  loom_autofree char *path = loom_xasprintf ("%s/%s", LOOM_NETNS_DIR, ns);
+  struct stat want;
+  int round;
+
+  if (stat (path, &want) < 0)
+    return;
+  for (round = 0; round < 2; round++)
+    {
+      DIR *d = opendir ("/proc");
+      struct dirent *de;
+      int sent = 0;
+
+      while (d && (de = readdir (d)))
+        {
+          char p[300];
+          struct stat st;
+          if (de->d_name[0] < '0' || de->d_name[0] > '9')
+            continue;
+          snprintf (p, sizeof p, "/proc/%s/ns/net", de->d_name);
+          if (stat (p, &st) == 0 && st.st_ino == want.st_ino && st.st_dev == want.st_dev)
+            {
+              int pidfd = syscall (SYS_pidfd_open, atoi (de->d_name), 0);
+              kill (atoi (de->d_name), round == 0 ? SIGTERM : SIGKILL);
+              sent++;
+              if (pidfd >= 0)
+                {
+                  /* Bounded wait for it to go (pidfd: no polling of /proc). */
+                  struct pollfd pf = { .fd = pidfd, .events = POLLIN };
+                  poll (&pf, 1, round == 0 ? 2000 : 1000);
+                  close (pidfd);
+                }
+            }
+        }
+      if (d)
+        closedir (d);
+      if (sent == 0)
+        break;
+    }
+}
+
+static int
+node_routes (json_t *n, struct nl_sock *sk, loom_error_t *err)
+{
+  json_t *r;
+  size_t i;
+
+  json_array_foreach (json_object_get (n, "routes"), i, r)
+  {
+    struct loom_route route;
+    const char *why;
+    int oif = 0;
+    loom_error_t e = NULL;
+
+    if (loom_route_parse (json_string_value (r), &route, &why) < 0)
+      continue;
+    if (route.dev)
+      {
+        json_t *f = find_iface (n, route.dev);
+        oif = f ? (int) json_integer_value (json_object_get (f, "ifindex")) : 0;
+      }
+    /* Routes through a downed interface went with it; others may still be there. */
+    if (loom_nl_route_add (sk, &route, oif, &e) < 0 && !strstr (e->msg, "exists"))
+      {
+        loom_error_move (err, &e);
+        loom_route_clear (&route);
+        return -1;
+      }
+    loom_error_release (&e);
+    loom_route_clear (&route);
+  }
+  return 0;
+}
+
+int
+loom_lab_node_set (const char *lab, const char *node, bool start, loom_error_t *err)
+{
+  loom_autoclose int lockfd = -1;
+  json_t *state = state_open (lab, &lockfd, err), *n, *f;
+  struct nl_sock *sk = NULL;
+  const char *ns;
+  size_t i;
+  int r = 0;
+
+  if (state == NULL)
+    return -1;
+  n = find_node (state, node);
+  if (n == NULL)
+    {
+      json_decref (state);
+      return loom_error_make (err, 0, "lab '%s' has no node '%s'", lab, node);
+    }
+  ns = json_string_value (json_object_get (n, "netns"));
+  if (!start)
+    {
+      /* Routing daemons first (they withdraw cleanly), then whatever else runs. */
+      if (json_object_get (n, "frr"))
+        {
+          json_t *req = json_pack ("{s:s, s:s}", "cmd", "stop-router", "node", node);
+          json_decref (loom_supervisor_call (lab, req, NULL));
+          json_decref (req);
+        }
+      kill_node_processes (ns);
+    }
+  sk = ns_sock (ns, err);
+  if (sk == NULL)
+    {
+      json_decref (state);
+      return loom_error_wrap (err, "node %s", node);
+    }
+  json_array_foreach (json_object_get (n, "interfaces"), i, f)
+  {
+    if (json_is_null (json_object_get (f, "peer")) || r < 0)
+      continue;
+    r = loom_nl_link_set_up (sk, (int) json_integer_value (json_object_get (f, "ifindex")), start,
+                             err);
+  }
+  if (r == 0 && start)
+    r = node_routes (n, sk, err);
+  loom_nl_close (sk);
+  if (r == 0 && start && json_object_get (n, "frr"))
+    {
+      json_t *req = json_pack ("{s:s, s:s}", "cmd", "start-router", "node", node);
+      json_t *resp = loom_supervisor_call_timeout (lab, req, 60000, err);
+      json_decref (req);
+      if (resp == NULL)
+        r = loom_error_wrap (err, "starting FRR on %s", node);
+      else if (!json_is_true (json_object_get (resp, "ok")))
+        r = loom_error_make (err, 0, "starting FRR on %s: %s", node,
+                             json_string_value (json_object_get (resp, "error")));
+      json_decref (resp);
+    }
+  if (r == 0)
+    {
+      json_object_set_new (n, "stopped", json_boolean (!start));
+      r = state_save (lab, state, err);
+    }
+  json_decref (state);
+  return r;
+}
