@@ -949,3 +949,37 @@ loom_lab_supervisor_start (const char *name, const char *exe, loom_error_t *err)
   loom_journal_close (&j);
   return pid;
 }
+
+int
+loom_lab_cleanup_file (const char *lab_file, char **removed, loom_error_t *err)
+{
+  struct loom_diags diags = { 0 };
+  struct loom_lab *lab = loom_topology_load (lab_file, &diags);
+  loom_autofree char *dir = NULL;
+  loom_autofree char *statedir = NULL;
+  struct stat st;
+  int r = 0;
+
+  *removed = NULL;
+  if (lab == NULL)
+    {
+      loom_autofree char *first = diags.n ? loom_diag_format (&diags.items[0]) : NULL;
+      loom_error_make (err, 0, "cannot read lab file %s%s%s", lab_file, first ? ": " : "",
+                       first ? first : "");
+      loom_diags_clear (&diags);
+      return -1;
+    }
+  loom_diags_clear (&diags);
+  statedir = loom_state_dir (lab->name);
+  dir = loom_xasprintf ("%s/netloom-%s", lab->dir, lab->name);
+  if (stat (statedir, &st) == 0)
+    r = loom_error_make (err, 0, "lab '%s' is deployed: destroy it", lab->name);
+  else if (stat (dir, &st) == 0)
+    {
+      r = loom_rm_rf (dir, err);
+      if (r == 0)
+        *removed = loom_steal (&dir);
+    }
+  loom_lab_free (lab);
+  return r;
+}

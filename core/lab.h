@@ -63,6 +63,14 @@ enum
  */
 int loom_lab_destroy (const char *name, unsigned flags, loom_error_t *err);
 
+/**
+ * loom_lab_cleanup_file() - remove the lab directory (./netloom-<lab>/, the captures
+ * destroy kept) of a lab that is not deployed, found through its lab file.
+ * @removed: receives the directory removed (owned by the caller), or NULL when there
+ *           was none.
+ */
+int loom_lab_cleanup_file (const char *lab_file, char **removed, loom_error_t *err);
+
 /* Names of the labs that have state (deployed, or left by a crash); sorted. *names is a
  * NULL-terminated array owned by the caller (free each, then the array). */
 int loom_lab_list (char ***names, loom_error_t *err);

@@ -57,6 +57,7 @@ struct cap
 struct client
 {
   int fd;
+  uid_t uid; /* the peer's, from SO_PEERCRED */
   size_t len;
   char buf[CLIENT_BUF];
 };
@@ -409,7 +410,7 @@ cmd_captures (struct sup *s)
 static int start_routers (struct sup *s, loom_error_t *err);
 
 static json_t *
-handle (struct sup *s, const char *line)
+handle (struct sup *s, const char *line, bool privileged)
 {
   json_error_t jerr;
   json_t *req = json_loads (line, 0, &jerr), *resp;
@@ -417,6 +418,9 @@ handle (struct sup *s, const char *line)
 
   if (cmd == NULL)
     resp = json_pack ("{s:b, s:s}", "ok", 0, "error", "expected {\"cmd\": ...}");
+  /* Anyone on the machine may look (inspect works without root); only root changes. */
+  else if (!privileged && strcmp (cmd, "status") != 0 && strcmp (cmd, "captures") != 0)
+    resp = json_pack ("{s:b, s:s}", "ok", 0, "error", "only root may do that");
   else if (strcmp (cmd, "status") == 0)
     resp = cmd_status (s);
   else if (strcmp (cmd, "captures") == 0)
@@ -507,7 +511,7 @@ client_read (struct sup *s, int idx)
       json_t *resp;
       char *text;
       *nl = '\0';
-      resp = handle (s, c->buf);
+      resp = handle (s, c->buf, c->uid == 0);
       text = json_dumps (resp, JSON_COMPACT);
       json_decref (resp);
       if (text)
@@ -547,6 +551,12 @@ client_accept (struct sup *s)
     }
   s->clients[i] = loom_xcalloc (1, sizeof (struct client));
   s->clients[i]->fd = fd;
+  {
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    s->clients[i]->uid = getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? cred.uid
+                                                                                    : (uid_t) -1;
+  }
   ev.data.u64 = EV_TAG (EV_CLIENT, i);
   epoll_ctl (s->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
@@ -664,6 +674,8 @@ setup (struct sup *s, loom_error_t *err)
   if (s->listen_fd < 0 || bind (s->listen_fd, (struct sockaddr *) &addr, sizeof addr) < 0
       || listen (s->listen_fd, 16) < 0)
     return loom_error_make (err, errno, "listen on %s", s->sockpath);
+  /* Readable by all (status and captures); handle() refuses changes from non-root. */
+  chmod (s->sockpath, 0666);
   ev.data.u64 = EV_TAG (EV_LISTEN, 0);
   epoll_ctl (s->epfd, EPOLL_CTL_ADD, s->listen_fd, &ev);
   return 0;

@@ -43,6 +43,9 @@ enum
   LOOM_CMD_STOP_AT_ARG = 1 << 3,
   /* Internal (the supervisor's entry point): not listed by `netloom help`. */
   LOOM_CMD_HIDDEN = 1 << 4,
+  /* With LOOM_CMD_LAB_ARG: a lab that is not deployed is not an error here; args->lab is
+   * NULL and the command decides (destroy --cleanup of a destroyed lab's file). */
+  LOOM_CMD_LAB_MAY_BE_GONE = 1 << 5,
 };
 
 #define LOOM_CMD_MAX_OPTS 8

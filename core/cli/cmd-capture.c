@@ -183,7 +183,16 @@ capture_exec (struct loom_args *args)
                                                frames[i].caplen, frames[i].origlen, frames[i].dir,
                                                &err)
                          < 0)
-            return loom_cli_fail_err (args->cmd->name, &err);
+            {
+              /* The reader went away (| head, a closed wireshark): we are done. */
+              if (err && err->status == EPIPE)
+                {
+                  loom_error_release (&err);
+                  stop_requested = 1;
+                  break;
+                }
+              return loom_cli_fail_err (args->cmd->name, &err);
+            }
           if (summary)
             {
               char line[512], ts[32];
@@ -198,7 +207,7 @@ capture_exec (struct loom_args *args)
                        frames[i].dir == LOOM_DIR_OUTBOUND ? "Out" : "In ", line);
             }
         }
-      if (out && fflush (out) != 0)
+      if (out && !stop_requested && fflush (out) != 0)
         break; /* the reader went away (| head, a closed wireshark) */
       if (summary)
         fflush (text);

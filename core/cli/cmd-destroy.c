@@ -43,6 +43,27 @@ destroy_exec (struct loom_args *args)
     {
       if (args->argc == 0)
         return loom_cli_usage_error (cmd, "which lab? Give its name or lab file, or --all");
+      if (args->lab == NULL)
+        {
+          /* Not deployed (any more): with --cleanup, what it left next to its file (the
+           * captures destroy keeps) can still go. */
+          if (flags & LOOM_DESTROY_CLEANUP)
+            {
+              loom_autofree char *removed = NULL;
+              if (loom_lab_cleanup_file (args->argv[0], &removed, &err) < 0)
+                return loom_cli_fail_err (cmd, &err);
+              if (removed)
+                {
+                  if (loom_cli_verbosity >= 0)
+                    printf ("removed %s (the lab was not deployed)\n", removed);
+                  return LOOM_EXIT_OK;
+                }
+            }
+          {
+            char *name = NULL;
+            return loom_cli_resolve_lab (cmd, args->argv[0], &name);
+          }
+        }
       return destroy_one (cmd, args->lab, flags);
     }
 
@@ -75,6 +96,6 @@ const struct loom_cmd loom_cmd_destroy = {
   .opts = destroy_opts,
   .min_args = 0,
   .max_args = 1,
-  .flags = LOOM_CMD_NEEDS_ROOT | LOOM_CMD_LAB_ARG,
+  .flags = LOOM_CMD_NEEDS_ROOT | LOOM_CMD_LAB_ARG | LOOM_CMD_LAB_MAY_BE_GONE,
   .exec = destroy_exec,
 };

@@ -206,9 +206,18 @@ run_cmd (const struct loom_cmd *cmd, int argc, char **argv)
 
   if ((cmd->flags & LOOM_CMD_LAB_ARG) && args.argc >= 1)
     {
-      ret = loom_cli_resolve_lab (cmd->name, args.argv[0], &args.lab);
-      if (ret != LOOM_EXIT_OK)
-        return ret;
+      if ((cmd->flags & LOOM_CMD_LAB_MAY_BE_GONE) && loom_cli_is_lab_file (args.argv[0]))
+        {
+          loom_error_t e = NULL;
+          args.lab = loom_lab_resolve (args.argv[0], &e);
+          loom_error_release (&e);
+        }
+      else
+        {
+          ret = loom_cli_resolve_lab (cmd->name, args.argv[0], &args.lab);
+          if (ret != LOOM_EXIT_OK)
+            return ret;
+        }
       if ((cmd->flags & LOOM_CMD_NODE_ARG) && args.argc >= 2)
         {
           ret = check_node (cmd, args.lab, args.argv[1]);

@@ -1,2 +1,3 @@
 netns_tests += tests/netns/test_deploy
 netns_tests += tests/netns/test_capture
+netns_tests += tests/netns/test_routing
