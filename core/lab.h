@@ -124,6 +124,16 @@ int loom_lab_link_set (const char *lab, const char *endpoint, bool up, loom_erro
  */
 int loom_lab_node_set (const char *lab, const char *node, bool start, loom_error_t *err);
 
+/**
+ * loom_lab_impair_set() - change what a link end's egress suffers, at run time.
+ * @args: "key=value" settings (delay=50ms loss=1% ...), merged into the end's current
+ *        ones; none (n == 0) removes them all.
+ *
+ * Saved in the lab's state and applied by its supervisor.
+ */
+int loom_lab_impair_set (const char *lab, const char *endpoint, const char *const *args, size_t n,
+                         loom_error_t *err);
+
 /* Waits for a child and returns its exit status as a shell would ($?: 128+signal when
  * killed). */
 int loom_wait_status (pid_t pid);

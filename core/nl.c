@@ -292,3 +292,15 @@ loom_sysctl_set (const char *key, const char *value, loom_error_t *err)
   close (fd);
   return 0;
 }
+
+int
+loom_nl_link_set_gso_max_segs (struct nl_sock *sk, int ifindex, uint32_t segs, loom_error_t *err)
+{
+  struct nl_msg *msg = link_msg (RTM_NEWLINK, 0, AF_UNSPEC, ifindex, 0, 0);
+  if (nla_put_u32 (msg, IFLA_GSO_MAX_SEGS, segs) < 0)
+    {
+      nlmsg_free (msg);
+      return loom_error_make (err, ENOMEM, "build link request");
+    }
+  return send_sync (sk, msg, err, "set gso_max_segs");
+}

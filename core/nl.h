@@ -29,6 +29,11 @@ int loom_nl_link_set_up (struct nl_sock *sk, int ifindex, bool up, loom_error_t 
 /* The same, also enslaving the link to a bridge (master > 0), in one request. */
 int loom_nl_link_setup (struct nl_sock *sk, int ifindex, int master, bool up, loom_error_t *err);
 
+/* How many segments the stack may put in one frame for this link (1: every frame
+ * leaves the stack no bigger than the MTU). */
+int loom_nl_link_set_gso_max_segs (struct nl_sock *sk, int ifindex, uint32_t segs,
+                                   loom_error_t *err);
+
 struct loom_veth_end
 {
   const char *name;

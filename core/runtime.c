@@ -302,3 +302,70 @@ loom_lab_node_set (const char *lab, const char *node, bool start, loom_error_t *
   json_decref (state);
   return r;
 }
+
+int
+loom_lab_impair_set (const char *lab, const char *endpoint, const char *const *args, size_t n,
+                     loom_error_t *err)
+{
+  loom_autoclose int lockfd = -1;
+  loom_autofree char *ep = loom_xstrdup (endpoint);
+  json_t *state = state_open (lab, &lockfd, err), *node, *iface, *req, *resp;
+  char *colon = strchr (ep, ':');
+  struct loom_impair p = { 0 };
+  const char *why, *bad;
+  char text[256];
+  int r;
+
+  if (state == NULL)
+    return -1;
+  if (colon)
+    *colon = '\0';
+  node = colon ? find_node (state, ep) : NULL;
+  iface = node ? find_iface (node, colon + 1) : NULL;
+  if (iface == NULL || json_is_null (json_object_get (iface, "peer")))
+    {
+      json_decref (state);
+      return loom_error_make (err, 0, "lab '%s' has no link end %s", lab, endpoint);
+    }
+  /* set changes the given parameters and keeps the others (reset: n == 0). */
+  if (n > 0)
+    {
+      const char *old = json_string_value (json_object_get (iface, "impair"));
+      loom_autofree char *copy = loom_xstrdup (old ? old : "");
+      char *olds[16], *save = NULL, *tok;
+      size_t k = 0;
+      for (tok = strtok_r (copy, " ", &save); tok && k < 16; tok = strtok_r (NULL, " ", &save))
+        olds[k++] = tok;
+      loom_impair_parse (&p, (const char *const *) olds, k, &why, &bad);
+      if (loom_impair_parse (&p, args, n, &why, &bad) < 0)
+        {
+          json_decref (state);
+          return loom_error_make (err, EINVAL, "'%s': expected %s", bad, why);
+        }
+      if (p.jitter_ns && !p.delay_ns)
+        {
+          json_decref (state);
+          return loom_error_make (err, EINVAL, "jitter needs a delay");
+        }
+    }
+  if (loom_impair_is_none (&p))
+    json_object_del (iface, "impair");
+  else
+    {
+      loom_impair_format (&p, text, sizeof text);
+      json_object_set_new (iface, "impair", json_string (text));
+    }
+  r = state_save (lab, state, err);
+  json_decref (state);
+  if (r < 0)
+    return -1;
+  req = json_pack ("{s:s, s:s, s:s}", "cmd", "impair-apply", "node", ep, "interface", colon + 1);
+  resp = loom_supervisor_call (lab, req, err);
+  json_decref (req);
+  if (resp == NULL)
+    return loom_error_wrap (err, "saved, but not applied (it is, once the supervisor runs)");
+  if (!json_is_true (json_object_get (resp, "ok")))
+    r = loom_error_make (err, 0, "%s", json_string_value (json_object_get (resp, "error")));
+  json_decref (resp);
+  return r;
+}

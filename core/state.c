@@ -200,6 +200,12 @@ loom_state_build (const struct loom_lab *lab, const struct loom_node_rt *rt,
                                    json_string (iface->addrs[k].text));
           json_object_set_new (jf, "ipv4", v4);
           json_object_set_new (jf, "ipv6", v6);
+          if (!loom_impair_is_none (&iface->impair))
+            {
+              char text[256];
+              loom_impair_format (&iface->impair, text, sizeof text);
+              json_object_set_new (jf, "impair", json_string (text));
+            }
           if (iface->vlan)
             json_object_set_new (jf, "vlan", json_integer (iface->vlan));
           if (iface->n_trunk)

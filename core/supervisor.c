@@ -22,6 +22,7 @@
 #include "core/bpfcap.h"
 #include "core/capture.h"
 #include "core/frr.h"
+#include "core/impairer.h"
 #include "core/netns.h"
 #include "core/nl.h"
 #include "core/node.h"
@@ -42,6 +43,7 @@ enum
   EV_SIGNAL,
   EV_INOTIFY,
   EV_TIMER,
+  EV_IMPAIR,
 };
 #define EV_TAG(type, idx) (((uint64_t) (type) << 32) | (uint32_t) (idx))
 
@@ -81,6 +83,7 @@ struct sup
   uint32_t snaplen;
   struct client *clients[MAX_CLIENTS];
   json_t *state;
+  struct loom_impairer *imp;
   struct loom_frr_node *routers;
   size_t n_routers;
   bool routers_started;
@@ -379,6 +382,8 @@ cmd_captures (struct sup *s)
   size_t i, j;
 
   drain_all (s);
+  loom_impairer_free (s->imp);
+  s->imp = NULL;
   for (i = 0; i < s->n_caps; i++)
     {
       struct cap *c = &s->caps[i];
@@ -408,6 +413,8 @@ cmd_captures (struct sup *s)
 }
 
 static int start_routers (struct sup *s, loom_error_t *err);
+static json_t *cmd_impair (struct sup *s, json_t *req);
+static json_t *cmd_impair_show (struct sup *s);
 
 static json_t *
 handle (struct sup *s, const char *line, bool privileged)
@@ -419,12 +426,17 @@ handle (struct sup *s, const char *line, bool privileged)
   if (cmd == NULL)
     resp = json_pack ("{s:b, s:s}", "ok", 0, "error", "expected {\"cmd\": ...}");
   /* Anyone on the machine may look (inspect works without root); only root changes. */
-  else if (!privileged && strcmp (cmd, "status") != 0 && strcmp (cmd, "captures") != 0)
+  else if (!privileged && strcmp (cmd, "status") != 0 && strcmp (cmd, "captures") != 0
+           && strcmp (cmd, "impair-show") != 0)
     resp = json_pack ("{s:b, s:s}", "ok", 0, "error", "only root may do that");
   else if (strcmp (cmd, "status") == 0)
     resp = cmd_status (s);
   else if (strcmp (cmd, "captures") == 0)
     resp = cmd_captures (s);
+  else if (strcmp (cmd, "impair-apply") == 0)
+    resp = cmd_impair (s, req);
+  else if (strcmp (cmd, "impair-show") == 0)
+    resp = cmd_impair_show (s);
   else if (strcmp (cmd, "start-routers") == 0)
     {
       loom_error_t err = NULL;
@@ -561,6 +573,124 @@ client_accept (struct sup *s)
   epoll_ctl (s->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* Applies what state.json says one interface's egress suffers. */
+static int
+apply_impair (struct sup *s, json_t *node, json_t *iface, loom_error_t *err)
+{
+  const char *text = json_string_value (json_object_get (iface, "impair"));
+  const char *ifname = json_string_value (json_object_get (iface, "name"));
+  const char *ns = json_string_value (json_object_get (node, "netns"));
+  int ifindex = (int) json_integer_value (json_object_get (iface, "ifindex"));
+  struct loom_impair p = { 0 };
+  char *args[16], *save = NULL, *tok;
+  loom_autofree char *copy = loom_xstrdup (text ? text : "");
+  const char *why, *bad;
+  size_t n = 0;
+
+  for (tok = strtok_r (copy, " ", &save); tok && n < 16; tok = strtok_r (NULL, " ", &save))
+    args[n++] = tok;
+  if (loom_impair_parse (&p, (const char *const *) args, n, &why, &bad) < 0)
+    return loom_error_make (err, EINVAL, "impairment '%s': expected %s", bad, why);
+  if (s->imp == NULL)
+    {
+      struct epoll_event ev = { .events = EPOLLIN };
+      if (loom_impair_is_none (&p))
+        return 0;
+      s->imp = loom_impairer_new (2 * json_array_size (json_object_get (s->state, "links")),
+                                  LOOM_IFINDEX_LINKS, err);
+      if (s->imp == NULL)
+        return -1;
+      ev.data.u64 = EV_TAG (EV_IMPAIR, 0);
+      epoll_ctl (s->epfd, EPOLL_CTL_ADD, loom_impairer_ring_fd (s->imp), &ev);
+      epoll_ctl (s->epfd, EPOLL_CTL_ADD, loom_impairer_timer_fd (s->imp), &ev);
+    }
+  if (loom_impairer_set (s->imp, ns, ifname, ifindex, &p, err) < 0)
+    return -1;
+  logf_ ("%s:%s: impairment %s", json_string_value (json_object_get (node, "name")), ifname,
+         text && *text ? text : "removed");
+  return 0;
+}
+
+/* Every impairment the state lists (at start). */
+static int
+apply_impairs (struct sup *s, loom_error_t *err)
+{
+  json_t *n, *f;
+  size_t i, j;
+
+  json_array_foreach (json_object_get (s->state, "nodes"), i, n)
+    json_array_foreach (json_object_get (n, "interfaces"), j, f)
+      if (json_object_get (f, "impair") && apply_impair (s, n, f, err) < 0)
+        return -1;
+  return 0;
+}
+
+static json_t *
+cmd_impair (struct sup *s, json_t *req)
+{
+  const char *node = json_string_value (json_object_get (req, "node"));
+  const char *ifname = json_string_value (json_object_get (req, "interface"));
+  loom_autofree char *path = loom_xasprintf ("%s/state.json", s->statedir);
+  json_t *fresh = json_load_file (path, 0, NULL), *n, *f;
+  loom_error_t err = NULL;
+  size_t i, j;
+
+  if (fresh == NULL)
+    return json_pack ("{s:b, s:s}", "ok", 0, "error", "cannot read the lab's state");
+  /* The CLI wrote the new setting into state.json; take it from there, and keep the
+   * fresh state so a later request sees it too. */
+  json_decref (s->state);
+  s->state = fresh;
+  json_array_foreach (json_object_get (fresh, "nodes"), i, n)
+  {
+    if (!node || strcmp (json_string_value (json_object_get (n, "name")), node) != 0)
+      continue;
+    json_array_foreach (json_object_get (n, "interfaces"), j, f)
+    {
+      if (!ifname || strcmp (json_string_value (json_object_get (f, "name")), ifname) != 0)
+        continue;
+      if (apply_impair (s, n, f, &err) < 0)
+        {
+          loom_autofree char *t = loom_error_text (err);
+          loom_error_release (&err);
+          return json_pack ("{s:b, s:s}", "ok", 0, "error", t);
+        }
+      return json_pack ("{s:b}", "ok", 1);
+    }
+  }
+  return json_pack ("{s:b, s:s}", "ok", 0, "error", "no such interface");
+}
+
+static json_t *
+cmd_impair_show (struct sup *s)
+{
+  json_t *list = json_array (), *n, *f;
+  size_t i, j;
+
+  json_array_foreach (json_object_get (s->state, "nodes"), i, n)
+    json_array_foreach (json_object_get (n, "interfaces"), j, f)
+    {
+      struct loom_impair_stats st = { 0 };
+      const char *text = json_string_value (json_object_get (f, "impair"));
+      bool on = s->imp
+                && loom_impairer_stats (s->imp, (int) json_integer_value (
+                                                    json_object_get (f, "ifindex")),
+                                        &st);
+      if (!text || !*text)
+        continue;
+      json_array_append_new (
+          list, json_pack ("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "node",
+                           json_string_value (json_object_get (n, "name")), "interface",
+                           json_string_value (json_object_get (f, "name")), "impair", text, "path",
+                           on ? "userspace (supervisor; no netem in this kernel)" : "not applied",
+                           "frames", (json_int_t) st.frames, "sent", (json_int_t) st.sent, "lost",
+                           (json_int_t) st.lost, "duplicated", (json_int_t) st.duplicated,
+                           "corrupted", (json_int_t) st.corrupted, "reordered",
+                           (json_int_t) st.reordered, "dropped", (json_int_t) st.dropped));
+    }
+  return json_pack ("{s:b, s:o}", "ok", 1, "impairments", list);
+}
+
 /* Starts the FRR daemons of every router that has a configuration. */
 static int
 start_routers (struct sup *s, loom_error_t *err)
@@ -638,6 +768,8 @@ setup (struct sup *s, loom_error_t *err)
   r = open_captures (s, state, err);
   if (r < 0)
     return -1;
+  if (apply_impairs (s, err) < 0)
+    return -1;
   /* During a deploy the routers start once their addresses are there (deploy asks,
    * "start-routers"), so each picks its router id from them; a supervisor started
    * again on a running lab starts them right away. */
@@ -688,6 +820,8 @@ teardown (struct sup *s)
   for (i = 0; i < s->n_routers; i++)
     loom_frr_stop (&s->routers[i]);
   drain_all (s);
+  loom_impairer_free (s->imp);
+  s->imp = NULL;
   for (i = 0; i < s->n_caps; i++)
     if (s->caps[i].on)
       loom_ring_close (&s->caps[i].ring);
@@ -762,6 +896,10 @@ loom_supervisor_run (const char *lab, int ready_fd)
                   }
                 break;
               }
+            case EV_IMPAIR:
+              if (s.imp)
+                loom_impairer_run (s.imp);
+              break;
             case EV_TIMER:
               {
                 uint64_t ticks;

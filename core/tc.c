@@ -76,3 +76,16 @@ loom_tc_bpf_filter (struct nl_sock *sk, int ifindex, bool ingress, int prio, int
                             nl_geterror (r));
   return 0;
 }
+
+int
+loom_tc_filter_del (struct nl_sock *sk, int ifindex, bool ingress, int prio, loom_error_t *err)
+{
+  struct nl_msg *msg
+      = tc_msg (RTM_DELTFILTER, 0, ifindex, 0,
+                TC_H_MAKE (TC_H_CLSACT, ingress ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS),
+                TC_H_MAKE ((uint32_t) prio << 16, htons (ETH_P_ALL)));
+  int r = nl_send_sync (sk, msg);
+  if (r < 0 && r != -NLE_OBJ_NOTFOUND && r != -NLE_NOADDR)
+    return loom_error_make (err, 0, "remove filter: %s", nl_geterror (r));
+  return 0;
+}

@@ -14,6 +14,7 @@ enum
 {
   LOOM_TC_PRIO_CAPTURE = 1, /* sees every frame first, passes it on */
   LOOM_TC_PRIO_VLAN = 2,
+  LOOM_TC_PRIO_IMPAIR = 3, /* takes the frame (after capture saw it) */
 };
 
 /* Adds the clsact qdisc to an interface; one that is there already is fine. */
@@ -21,5 +22,9 @@ int loom_tc_clsact (struct nl_sock *sk, int ifindex, loom_error_t *err);
 /* Attaches (or replaces) a direct-action eBPF filter at a priority. */
 int loom_tc_bpf_filter (struct nl_sock *sk, int ifindex, bool ingress, int prio, int prog_fd,
                         const char *name, loom_error_t *err);
+
+/* Removes the filter at a priority (gone already is fine). */
+int loom_tc_filter_del (struct nl_sock *sk, int ifindex, bool ingress, int prio,
+                        loom_error_t *err);
 
 #endif

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "topology/impair.h"
+
 #define LOOM_NAME_MAX 32   /* lab and node names */
 #define LOOM_IFNAME_MAX 15 /* interface names (IFNAMSIZ - 1) */
 #define LOOM_DEFAULT_PREFIX "nlm"
@@ -111,6 +113,7 @@ struct loom_iface
   int mtu;                 /* 0: the link's, else the kernel default */
   struct loom_addr *addrs; /* IPv4 and IPv6, in the order written */
   size_t n_addrs;
+  struct loom_impair impair; /* what the link does to frames this end sends */
   int vlan;   /* switch access port VLAN; 0 = none */
   int *trunk; /* switch trunk port: tagged VLANs */
   size_t n_trunk;

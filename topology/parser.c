@@ -63,6 +63,7 @@ enum ifield
   I_MTU,
   I_VLAN,
   I_TRUNK,
+  I_IMPAIR, /* merges key by key (resolve_impair), not whole like the fields above */
   I__COUNT
 };
 
@@ -98,7 +99,13 @@ static const struct
 };
 #define N_NODE_KEYS (sizeof (node_keys) / sizeof (node_keys[0]))
 
-static const char *const if_keys[I__COUNT] = { "ipv4", "ipv6", "mac", "mtu", "vlan", "trunk" };
+static const char *const if_keys[I__COUNT]
+    = { "ipv4", "ipv6", "mac", "mtu", "vlan", "trunk", "impair" };
+
+/* The keys of an `impair` mapping, as loom_impair_set() knows them. */
+static const char *const impair_keys[]
+    = { "delay", "jitter", "loss", "duplicate", "corrupt", "reorder", "rate" };
+#define N_IMPAIR (sizeof (impair_keys) / sizeof (impair_keys[0]))
 
 /* containerlab node settings netloom accepts but does not implement yet: a lab written
  * for containerlab still loads, with one warning per key. */
@@ -127,6 +134,15 @@ struct skv
   struct loom_mark mark;
 };
 
+/* One `impair` mapping: each key's text as written (checked, borrowed from the document;
+ * NULL when the key is not there), so that the places an end's impairment comes from can
+ * be merged key by key. */
+struct impset
+{
+  const char *text[N_IMPAIR];
+  struct loom_mark kmark[N_IMPAIR], vmark[N_IMPAIR];
+};
+
 /* Interface settings from one place: an `interfaces` entry or a link endpoint. */
 struct ifset
 {
@@ -140,6 +156,7 @@ struct ifset
   int mtu, vlan;
   int *trunk;
   size_t n_trunk;
+  struct impset impair;
 };
 
 /* The structured FRR forms as one block writes them. Each field is taken by a node from
@@ -219,6 +236,8 @@ struct ifctx
   struct loom_iface *iface;
   size_t node;
   struct ifset ep;
+  struct impset link_impair; /* the link's own `impair`, for both of its ends */
+  struct loom_mark lone_jitter; /* where a jitter without a delay came from; line 0: none */
 };
 
 struct pstate
@@ -684,16 +703,48 @@ closest (const char *word, const char *const *names, size_t n)
   return best;
 }
 
+/* @note (may be NULL) ends the message, after the list of expected keys. */
 static void
-unknown_key (struct pstate *ps, yaml_node_t *k, const char *where, const char *const *expected,
-             size_t n)
+unknown_key_note (struct pstate *ps, yaml_node_t *k, const char *where,
+                  const char *const *expected, size_t n, const char *note)
 {
   loom_autofree char *list = join_names (expected, n, 32);
   const char *guess = closest (scalar (k), expected, n);
   loom_autofree char *hint = guess ? loom_xasprintf (" (did you mean '%s'?)", guess) : NULL;
 
-  ERR (ps, k, "unknown key '%s' in %s%s; expected one of: %s", scalar (k), where,
-       hint ? hint : "", list);
+  ERR (ps, k, "unknown key '%s' in %s%s; expected one of: %s%s%s", scalar (k), where,
+       hint ? hint : "", list, note ? "; " : "", note ? note : "");
+}
+
+static void
+unknown_key (struct pstate *ps, yaml_node_t *k, const char *where, const char *const *expected,
+             size_t n)
+{
+  unknown_key_note (ps, k, where, expected, n, NULL);
+}
+
+/* The index of @key in impair_keys, or N_IMPAIR. */
+static size_t
+impair_index (const char *key)
+{
+  size_t i;
+
+  for (i = 0; i < N_IMPAIR; i++)
+    if (strcmp (key, impair_keys[i]) == 0)
+      break;
+  return i;
+}
+
+/* Where a link, an endpoint or an interface has an `impair` key, `delay: 50ms` written
+ * next to it is the likely mistake. */
+static void
+unknown_link_key (struct pstate *ps, yaml_node_t *k, const char *where,
+                  const char *const *expected, size_t n)
+{
+  unknown_key_note (ps, k, where, expected, n,
+                    impair_index (scalar (k)) < N_IMPAIR
+                      ? "impairments go under 'impair', as in impair: {delay: 50ms, loss: 1%}"
+                      : NULL);
 }
 
 /* One warning per containerlab key per file, at its first use. */
@@ -1051,6 +1102,61 @@ get_trunk (struct pstate *ps, yaml_node_t *n, int **out, size_t *nout)
   return ok;
 }
 
+/* An `impair` mapping: each value is checked by loom_impair_set() where it is written;
+ * the good ones are kept in @out. @where names the mapping in messages. */
+static bool
+read_impair (struct pstate *ps, yaml_node_t *n, struct impset *out, const char *where)
+{
+  struct pair *pairs = NULL;
+  size_t np, i, k;
+  bool ok = true;
+
+  if (is_null (n))
+    return true;
+  if (n->type != YAML_MAPPING_NODE)
+    {
+      ERR (ps, n,
+           "expected a mapping of impairments (delay, jitter, loss, duplicate, corrupt, reorder, "
+           "rate) for 'impair', found %s",
+           FOUND (n));
+      return false;
+    }
+  np = map_pairs (ps, n, &pairs);
+  for (i = 0; i < np; i++)
+    {
+      struct loom_impair scratch = { 0 };
+      yaml_node_t *v = pairs[i].vnode;
+      const char *s = scalar (v), *why = NULL;
+
+      k = impair_index (pairs[i].key);
+      if (k == N_IMPAIR)
+        {
+          unknown_key (ps, pairs[i].knode, where, impair_keys, N_IMPAIR);
+          ok = false;
+          continue;
+        }
+      if (s == NULL || is_null (v) || strlen (s) != v->data.scalar.length)
+        {
+          /* Asked with no value, loom_impair_set() still says what it expects. */
+          loom_impair_set (&scratch, pairs[i].key, "", &why);
+          ERR (ps, v, "expected %s for '%s', found %s", why, pairs[i].key, FOUND (v));
+          ok = false;
+          continue;
+        }
+      if (loom_impair_set (&scratch, pairs[i].key, s, &why) < 0)
+        {
+          ERR (ps, v, "bad value %s for %s: expected %s", FOUND (v), pairs[i].key, why);
+          ok = false;
+          continue;
+        }
+      out->text[k] = s;
+      out->kmark[k] = mk (ps, pairs[i].knode);
+      out->vmark[k] = mk (ps, v);
+    }
+  free (pairs);
+  return ok;
+}
+
 static void
 ifset_free (struct ifset *s)
 {
@@ -1059,10 +1165,12 @@ ifset_free (struct ifset *s)
   free (s->trunk);
 }
 
-/* Reads one interface setting (ipv4, ipv6, mac, mtu, vlan, trunk) into @s. Returns false
- * when @key is not one of them. */
+/* Reads one interface setting (ipv4, ipv6, mac, mtu, vlan, trunk, impair) into @s;
+ * @impair_where names its `impair` mapping in messages. Returns false when @key is not one
+ * of them. */
 static bool
-read_if_field (struct pstate *ps, struct ifset *s, const char *key, yaml_node_t *v, bool is_lo)
+read_if_field (struct pstate *ps, struct ifset *s, const char *key, yaml_node_t *v, bool is_lo,
+               const char *impair_where)
 {
   int f;
   bool ok = false;
@@ -1075,6 +1183,13 @@ read_if_field (struct pstate *ps, struct ifset *s, const char *key, yaml_node_t 
   if (is_lo && (f == I_MAC || f == I_VLAN || f == I_TRUNK))
     {
       ERR (ps, v, "'%s' is not allowed on 'lo'; the loopback takes ipv4, ipv6 and mtu", key);
+      return true;
+    }
+  if (is_lo && f == I_IMPAIR)
+    {
+      ERR (ps, v,
+           "'impair' is not allowed on 'lo': impairments act on the frames an end of a link "
+           "sends, and the loopback is on no link");
       return true;
     }
   switch (f)
@@ -1111,6 +1226,9 @@ read_if_field (struct pstate *ps, struct ifset *s, const char *key, yaml_node_t 
       s->trunk = NULL;
       s->n_trunk = 0;
       ok = get_trunk (ps, v, &s->trunk, &s->n_trunk);
+      break;
+    case I_IMPAIR:
+      ok = read_impair (ps, v, &s->impair, impair_where);
       break;
     }
   if (ok)
@@ -1153,7 +1271,7 @@ read_interfaces (struct pstate *ps, struct level *lv, yaml_node_t *n)
       struct ifset s;
       struct pair *ip = NULL;
       size_t nip;
-      loom_autofree char *where = NULL;
+      loom_autofree char *where = NULL, *impair_where = NULL;
       bool is_lo = strcmp (pairs[i].key, "lo") == 0;
 
       memset (&s, 0, sizeof (s));
@@ -1167,13 +1285,14 @@ read_interfaces (struct pstate *ps, struct level *lv, yaml_node_t *n)
       s.name = pairs[i].key;
       s.mark = mk (ps, pairs[i].knode);
       where = loom_xasprintf ("%s.interfaces.%s", lv->where, s.name);
+      impair_where = loom_xasprintf ("%s.impair", where);
       if (!is_null (pairs[i].vnode) && pairs[i].vnode->type != YAML_MAPPING_NODE)
         ERR (ps, pairs[i].vnode, "expected a mapping of interface settings for '%s', found %s",
              s.name, FOUND (pairs[i].vnode));
       nip = map_pairs (ps, pairs[i].vnode, &ip);
       for (j = 0; j < nip; j++)
-        if (!read_if_field (ps, &s, ip[j].key, ip[j].vnode, is_lo))
-          unknown_key (ps, ip[j].knode, where, if_keys, I__COUNT);
+        if (!read_if_field (ps, &s, ip[j].key, ip[j].vnode, is_lo, impair_where))
+          unknown_link_key (ps, ip[j].knode, where, if_keys, I__COUNT);
       free (ip);
       /* A kinds.<k> block knows its kind now; nodes are checked once their kind is known. */
       if (lv->rank == R_KIND)
@@ -2102,7 +2221,8 @@ no_such_node (struct pstate *ps, const struct loom_mark *m, const char *name, co
 static bool
 read_endpoint (struct pstate *ps, yaml_node_t *e, struct endpoint *ep)
 {
-  static const char *const keys[] = { "node", "interface", "mac", "ipv4", "ipv6", "vlan", "trunk" };
+  static const char *const keys[] = { "node", "interface", "mac",  "ipv4",
+                                      "ipv6", "vlan",      "trunk", "impair" };
   struct loom_mark node_mark, if_mark;
   loom_autofree char *text = NULL;
   const char *s;
@@ -2134,8 +2254,10 @@ read_endpoint (struct pstate *ps, yaml_node_t *e, struct endpoint *ep)
               else
                 ep->ifname = loom_xstrdup (v), if_mark = mk (ps, pairs[i].vnode);
             }
-          else if (!read_if_field (ps, &ep->set, key, pairs[i].vnode, false))
-            unknown_key (ps, pairs[i].knode, "an endpoint", keys, sizeof (keys) / sizeof (*keys));
+          else if (!read_if_field (ps, &ep->set, key, pairs[i].vnode, false,
+                                   "an endpoint's 'impair'"))
+            unknown_link_key (ps, pairs[i].knode, "an endpoint", keys,
+                              sizeof (keys) / sizeof (*keys));
         }
       free (pairs);
       if (!ok)
@@ -2239,10 +2361,12 @@ read_link_addrs (struct pstate *ps, yaml_node_t *n, int family, struct endpoint 
 static void
 read_link (struct pstate *ps, yaml_node_t *ln)
 {
-  static const char *const keys[] = { "endpoints", "type", "ipv4", "ipv6", "mtu", "capture" };
+  static const char *const keys[] = { "endpoints", "type",    "ipv4",  "ipv6",
+                                      "mtu",       "capture", "impair" };
   struct loom_lab *lab = ps->lab;
   struct pair *pairs = NULL;
   yaml_node_t *endpoints = NULL, *v4 = NULL, *v6 = NULL;
+  struct impset impair = { 0 };
   struct endpoint eps[2];
   struct loom_link *link;
   size_t np, i, neps = 0;
@@ -2270,6 +2394,8 @@ read_link (struct pstate *ps, yaml_node_t *ln)
         ok &= get_int (ps, v, "mtu", 68, 65535, "an integer from 68 to 65535", &mtu);
       else if (strcmp (key, "capture") == 0)
         ok &= get_bool (ps, v, "capture", &capture);
+      else if (strcmp (key, "impair") == 0)
+        ok &= read_impair (ps, v, &impair, "a link's 'impair'");
       else if (strcmp (key, "type") == 0)
         {
           /* Another type's endpoints look different: checking them would only add noise. */
@@ -2282,7 +2408,7 @@ read_link (struct pstate *ps, yaml_node_t *ln)
         warn_unsupported (ps, pairs[i].knode);
       else
         {
-          unknown_key (ps, pairs[i].knode, "a link", keys, sizeof (keys) / sizeof (*keys));
+          unknown_link_key (ps, pairs[i].knode, "a link", keys, sizeof (keys) / sizeof (*keys));
           ok = false;
         }
     }
@@ -2365,6 +2491,8 @@ read_link (struct pstate *ps, yaml_node_t *ln)
       c.node = (size_t) eps[i].node;
       c.ep = eps[i].set;
       c.ep.name = iface->name;
+      c.link_impair = impair;
+      memset (&c.lone_jitter, 0, sizeof (c.lone_jitter));
       memset (&eps[i].set, 0, sizeof (eps[i].set));
       LOOM_PUSH (ps->ifc, ps->n_ifc, c);
       endpoint_free (&eps[i]);
@@ -2559,8 +2687,9 @@ resolve_iface (struct pstate *ps, size_t idx, struct loom_iface *iface, const st
   size_t i;
 
   for (f = 0; f < I__COUNT; f++)
+    src[f] = NULL;
+  for (f = 0; f < I_IMPAIR; f++)
     {
-      src[f] = NULL;
       rank[f] = R_DEFAULTS;
       if (ep && ep->has[f])
         {
@@ -2584,7 +2713,7 @@ resolve_iface (struct pstate *ps, size_t idx, struct loom_iface *iface, const st
             }
         }
     }
-  for (f = 0; f < I__COUNT; f++)
+  for (f = 0; f < I_IMPAIR; f++)
     if (src[f] && !applies (ps, c, node, rank[f], if_keys[f], &src[f]->fmark[f]))
       src[f] = NULL;
 
@@ -2613,6 +2742,90 @@ resolve_iface (struct pstate *ps, size_t idx, struct loom_iface *iface, const st
     if (src[f] && !node->vlan_filtering)
       ERR_M (ps, &src[f]->fmark[f], "'%s' on %s:%s needs 'vlan-filtering: true' on %s",
              if_keys[f], node->name, iface->name, node->name);
+}
+
+/* An end's impairment, key by key: from its endpoint or the node's own `interfaces`
+ * entry (both at once is an error, as for the other fields), else from the entry its
+ * group, kind or defaults give, else from the link's `impair`. */
+static void
+resolve_impair (struct pstate *ps, struct ifctx *ic)
+{
+  struct loom_iface *iface = ic->iface;
+  struct loom_node *node = ps->lab->nodes[ic->node];
+  struct nctx *c = &ps->nctx[ic->node];
+  const struct impset *own_set = NULL, *src[N_IMPAIR];
+  const struct ifset *own = find_ifset (c->lv, iface->name);
+  size_t k, i;
+
+  if (own)
+    own_set = &own->impair;
+  for (k = 0; k < N_IMPAIR; k++)
+    {
+      src[k] = NULL;
+      if (ic->ep.impair.text[k])
+        {
+          src[k] = &ic->ep.impair;
+          if (own_set && own_set->text[k])
+            ERR_M (ps, &own_set->vmark[k],
+                   "impairment '%s' of %s:%s is also set in the link at line %d, column %d; set "
+                   "it in one place",
+                   impair_keys[k], node->name, iface->name, ic->ep.impair.vmark[k].line,
+                   ic->ep.impair.vmark[k].col);
+          continue;
+        }
+      for (i = 0; i < c->n_chain && !src[k]; i++)
+        {
+          const struct ifset *s = find_ifset (c->chain[i], iface->name);
+          if (s && s->impair.text[k])
+            src[k] = &s->impair;
+        }
+      if (!src[k] && ic->link_impair.text[k])
+        src[k] = &ic->link_impair;
+    }
+
+  memset (&iface->impair, 0, sizeof (iface->impair));
+  for (k = 0; k < N_IMPAIR; k++)
+    {
+      const char *why;
+      if (src[k] == NULL)
+        continue;
+      /* Checked when read: cannot fail. */
+      if (loom_impair_set (&iface->impair, impair_keys[k], src[k]->text[k], &why) < 0)
+        abort ();
+    }
+  /* Jitter varies the delay: without one it means nothing (reported in check_jitter()). */
+  if (iface->impair.jitter_ns && !iface->impair.delay_ns)
+    {
+      k = impair_index ("jitter");
+      ic->lone_jitter = src[k]->kmark[k];
+    }
+}
+
+/* "jitter needs a delay", once per place that wrote the jitter: a link's own jitter
+ * without a delay anywhere is one mistake, not one per end. */
+static void
+check_jitter (struct pstate *ps)
+{
+  size_t i;
+
+  for (i = 0; i < ps->n_ifc; i++)
+    {
+      struct ifctx *x = &ps->ifc[i], *y = i + 1 < ps->n_ifc ? &ps->ifc[i + 1] : NULL;
+
+      if (x->lone_jitter.line == 0)
+        continue;
+      if (y && y->iface->link == x->iface->link && y->lone_jitter.line == x->lone_jitter.line
+          && y->lone_jitter.col == x->lone_jitter.col)
+        {
+          ERR_M (ps, &x->lone_jitter,
+                 "jitter needs a delay: %s:%s and %s:%s have jitter but no delay",
+                 x->iface->node->name, x->iface->name, y->iface->node->name, y->iface->name);
+          i++;
+          continue;
+        }
+      ERR_M (ps, &x->lone_jitter, "jitter needs a delay: %s:%s has jitter but no delay",
+             x->iface->node->name, x->iface->name);
+    }
 }
 
 static bool
@@ -3154,7 +3367,11 @@ read_topology (struct pstate *ps, yaml_node_t *n)
     resolve_node (ps, i);
   read_links (ps, links);
   for (i = 0; i < ps->n_ifc; i++)
-    resolve_iface (ps, ps->ifc[i].node, ps->ifc[i].iface, &ps->ifc[i].ep);
+    {
+      resolve_iface (ps, ps->ifc[i].node, ps->ifc[i].iface, &ps->ifc[i].ep);
+      resolve_impair (ps, &ps->ifc[i]);
+    }
+  check_jitter (ps);
   for (i = 0; i < ps->lab->n_nodes; i++)
     {
       finish_node (ps, i);

@@ -2330,6 +2330,231 @@ START_TEST (test_frr_rip_errors)
 }
 END_TEST
 
+/* Link impairments */
+
+#define MS 1000000ULL
+
+START_TEST (test_impair_brief)
+{
+  static const char y[] = "name: i\n"
+                          "topology:\n"
+                          "  nodes: {a: {}, b: {}, c: {}}\n"
+                          "  links:\n"
+                          "    - endpoints: [\"a:eth1\", \"b:eth1\"]\n"
+                          "      impair: {delay: 50ms, loss: 1%}\n"
+                          "    - endpoints: [a:eth2, c:eth1]\n"
+                          "      impair:\n"
+                          "        delay: 1.5s\n"
+                          "        jitter: 200us\n"
+                          "        duplicate: 0.5%\n"
+                          "        corrupt: 0.1%\n"
+                          "        reorder: 25%\n"
+                          "        rate: 10mbit\n"
+                          "    - endpoints: [b:eth2, c:eth2]\n"
+                          "    - endpoints: [b:eth3, c:eth3]\n"
+                          "      impair: {}\n";
+  struct loom_iface *a1, *b1, *a2, *c1;
+
+  ck_loads (y);
+  /* The link's impairment is both ends': each direction gets it. */
+  a1 = iface ("a", "eth1");
+  b1 = iface ("b", "eth1");
+  ck_assert_uint_eq (a1->impair.delay_ns, 50 * MS);
+  ck_assert_uint_eq (a1->impair.loss, 10000);
+  ck_assert_uint_eq (b1->impair.delay_ns, 50 * MS);
+  ck_assert_uint_eq (b1->impair.loss, 10000);
+  ck_assert_uint_eq (b1->impair.jitter_ns, 0);
+  ck_assert_uint_eq (b1->impair.rate_bps, 0);
+  a2 = iface ("a", "eth2");
+  c1 = iface ("c", "eth1");
+  ck_assert_uint_eq (a2->impair.delay_ns, 1500 * MS);
+  ck_assert_uint_eq (a2->impair.jitter_ns, 200000);
+  ck_assert_uint_eq (a2->impair.duplicate, 5000);
+  ck_assert_uint_eq (a2->impair.corrupt, 1000);
+  ck_assert_uint_eq (a2->impair.reorder, 250000);
+  ck_assert_uint_eq (a2->impair.rate_bps, 10000000);
+  ck_assert_uint_eq (a2->impair.loss, 0);
+  ck_assert_mem_eq (&a2->impair, &c1->impair, sizeof (a2->impair));
+  /* Without `impair` (or with an empty one) a link is a plain wire. */
+  ck_assert (loom_impair_is_none (&iface ("b", "eth2")->impair));
+  ck_assert (loom_impair_is_none (&iface ("c", "eth2")->impair));
+  ck_assert (loom_impair_is_none (&iface ("b", "eth3")->impair));
+  ck_assert (loom_impair_is_none (&iface ("c", "eth3")->impair));
+}
+END_TEST
+
+START_TEST (test_impair_extended)
+{
+  static const char y[] = "name: i\n"
+                          "topology:\n"
+                          "  nodes: {a: {}, b: {}, sw: {kind: switch}}\n"
+                          "  links:\n"
+                          "    - type: veth\n"
+                          "      impair: {delay: 50ms, jitter: 5ms, loss: 2%}\n"
+                          "      endpoints:\n"
+                          "        - node: a\n"
+                          "          interface: eth1\n"
+                          "          impair: {delay: 20ms, duplicate: 1%}\n"
+                          "        - {node: b, interface: eth1, impair: {loss: 0}}\n"
+                          "    - endpoints:\n"
+                          "        - {node: a, interface: eth2, impair: {rate: 1gbit}}\n"
+                          "        - sw:p1\n";
+  struct loom_iface *a1, *b1, *a2, *p1;
+
+  ck_loads (y);
+  /* Key by key: the endpoint's delay wins, the link's jitter and loss stay, and the
+   * endpoint adds duplicate. */
+  a1 = iface ("a", "eth1");
+  ck_assert_uint_eq (a1->impair.delay_ns, 20 * MS);
+  ck_assert_uint_eq (a1->impair.jitter_ns, 5 * MS);
+  ck_assert_uint_eq (a1->impair.loss, 20000);
+  ck_assert_uint_eq (a1->impair.duplicate, 10000);
+  /* The other direction: the link's, but no loss (turned off for this end). */
+  b1 = iface ("b", "eth1");
+  ck_assert_uint_eq (b1->impair.delay_ns, 50 * MS);
+  ck_assert_uint_eq (b1->impair.jitter_ns, 5 * MS);
+  ck_assert_uint_eq (b1->impair.loss, 0);
+  ck_assert_uint_eq (b1->impair.duplicate, 0);
+  /* An endpoint's impairment is its own egress only; the mixed forms work. */
+  a2 = iface ("a", "eth2");
+  p1 = iface ("sw", "p1");
+  ck_assert_uint_eq (a2->impair.rate_bps, 1000000000);
+  ck_assert (loom_impair_is_none (&p1->impair));
+}
+END_TEST
+
+START_TEST (test_impair_interfaces)
+{
+  static const char y[] = "name: i\n"
+                          "topology:\n"
+                          "  defaults:\n"
+                          "    interfaces:\n"
+                          "      eth1: {impair: {loss: 0.5}}\n"
+                          "      eth7: {impair: {loss: 3%}}\n"
+                          "  groups:\n"
+                          "    slow:\n"
+                          "      interfaces:\n"
+                          "        eth1: {impair: {rate: 500kbit, delay: 5ms}}\n"
+                          "  nodes:\n"
+                          "    h1:\n"
+                          "      group: slow\n"
+                          "      interfaces:\n"
+                          "        eth1: {ipv4: 10.0.0.1/24, impair: {delay: 30}}\n"
+                          "    h2:\n"
+                          "      interfaces:\n"
+                          "        eth1:\n"
+                          "          impair:\n"
+                          "            <<: {reorder: 10%, corrupt: 1%}\n"
+                          "            corrupt: 2%\n"
+                          "    sw: {kind: switch}\n"
+                          "    h3: {interfaces: {eth1: {impair: {delay: 0}}}}\n"
+                          "  links:\n"
+                          "    - endpoints: [h1:eth1, h2:eth1]\n"
+                          "      impair: {delay: 100ms, duplicate: 1%}\n"
+                          "    - endpoints: [h3:eth1, sw:p1]\n"
+                          "      impair: {delay: 100ms}\n";
+  struct loom_iface *h1, *h2;
+
+  ck_loads (y);
+  /* The node's delay (a bare number: ms) over its group's and the link's; the group's
+   * rate; the defaults' loss (a bare number: percent); the link's duplicate. */
+  h1 = iface ("h1", "eth1");
+  ck_assert_uint_eq (h1->impair.delay_ns, 30 * MS);
+  ck_assert_uint_eq (h1->impair.rate_bps, 500000);
+  ck_assert_uint_eq (h1->impair.loss, 5000);
+  ck_assert_uint_eq (h1->impair.duplicate, 10000);
+  ck_assert_int_eq (h1->n_addrs, 1);
+  /* The other end keeps the link's delay; a merge key and the key next to it. */
+  h2 = iface ("h2", "eth1");
+  ck_assert_uint_eq (h2->impair.delay_ns, 100 * MS);
+  ck_assert_uint_eq (h2->impair.duplicate, 10000);
+  ck_assert_uint_eq (h2->impair.reorder, 100000);
+  ck_assert_uint_eq (h2->impair.corrupt, 20000);
+  ck_assert_uint_eq (h2->impair.loss, 5000);
+  ck_assert_uint_eq (h2->impair.rate_bps, 0);
+  /* delay: 0 on the interface takes the link's delay off that end. */
+  ck_assert_uint_eq (iface ("h3", "eth1")->impair.delay_ns, 0);
+  ck_assert_uint_eq (iface ("h3", "eth1")->impair.loss, 5000);
+  ck_assert_uint_eq (iface ("sw", "p1")->impair.delay_ns, 100 * MS);
+  /* defaults' eth1 entry is not for sw's p1. */
+  ck_assert_uint_eq (iface ("sw", "p1")->impair.loss, 0);
+}
+END_TEST
+
+START_TEST (test_impair_errors)
+{
+  static const char y[] =
+    "name: i\n"                                                                  /* 1 */
+    "topology:\n"                                                                /* 2 */
+    "  nodes:\n"                                                                 /* 3 */
+    "    h1:\n"                                                                  /* 4 */
+    "      interfaces:\n"                                                        /* 5 */
+    "        eth1: {impair: {delay: 5x}}\n"                                      /* 6 */
+    "        eth2: {impair: {dealy: 10ms}}\n"                                    /* 7 */
+    "        eth3: {impair: {delay: 10ms}}\n"                                    /* 8 */
+    "        lo: {impair: {delay: 1ms}}\n"                                       /* 9 */
+    "        eth9: {impair: {loss: 1%}}\n"                                       /* 10 */
+    "        eth10: {impair: [delay=50ms]}\n"                                    /* 11 */
+    "    h2: {}\n"                                                               /* 12 */
+    "  links:\n"                                                                 /* 13 */
+    "    - endpoints: [h1:eth1, h2:eth1]\n"                                      /* 14 */
+    "    - endpoints: [h1:eth2, h2:eth2]\n"                                      /* 15 */
+    "    - endpoints:\n"                                                         /* 16 */
+    "        - {node: h1, interface: eth3, impair: {delay: 20ms}}\n"             /* 17 */
+    "        - {node: h2, interface: eth3, impair: {jitter: 5ms}}\n"             /* 18 */
+    "    - endpoints: [h1:eth4, h2:eth4]\n"                                      /* 19 */
+    "      impair: {jitter: 2ms, loss: 1%}\n"                                    /* 20 */
+    "    - endpoints: [h1:eth5, h2:eth5]\n"                                      /* 21 */
+    "      impair: 50ms\n"                                                       /* 22 */
+    "    - endpoints: [h1:eth6, h2:eth6]\n"                                      /* 23 */
+    "      delay: 50ms\n"                                                        /* 24 */
+    "    - endpoints: [h1:eth7, h2:eth7]\n"                                      /* 25 */
+    "      impair: {rate: 10, loss: 150%, duplicate: [1], corrupt: ~}\n"         /* 26 */
+    "    - endpoints:\n"                                                         /* 27 */
+    "        - {node: h1, interface: eth8, impair: {los: 1%, delay: 61s}}\n"     /* 28 */
+    "        - {node: h2, interface: eth8, loss: 1%}\n"                          /* 29 */
+    "    - endpoints: [h1:eth10, h2:eth10]\n"                                    /* 30 */
+    "      impair: {delay: 10ms, jitter: 1ms}\n"                                 /* 31 */
+    "    - endpoints:\n"                                                         /* 32 */
+    "        - {node: h1, interface: eth11, impair: {delay: 0}}\n"               /* 33 */
+    "        - h2:eth11\n"                                                       /* 34 */
+    "      impair: {delay: 10ms, jitter: 1ms}\n";                                /* 35 */
+
+  ck_fails (y);
+  ck_error_at (6, 32, "bad value '5x' for delay: expected a duration like 50ms, 1.5s or 200us "
+                      "(at most 60s)");
+  ck_error_at (7, 25, "unknown key 'dealy' in nodes.h1.interfaces.eth2.impair (did you mean "
+                      "'delay'?); expected one of: delay, jitter, loss, duplicate, corrupt, "
+                      "reorder, rate");
+  ck_error_at (8, 32, "impairment 'delay' of h1:eth3 is also set in the link at line 17, column "
+                      "55; set it in one place");
+  ck_error_at (9, 22, "'impair' is not allowed on 'lo': impairments act on the frames an end of "
+                      "a link sends, and the loopback is on no link");
+  ck_error_at (10, 9, "interface 'eth9' of node 'h1' is on no link");
+  ck_error_at (11, 25, "expected a mapping of impairments (delay, jitter, loss, duplicate, "
+                       "corrupt, reorder, rate) for 'impair', found a list");
+  ck_error_at (18, 48, "jitter needs a delay: h2:eth3 has jitter but no delay");
+  /* The link's own jitter, for both ends: one mistake, one error. */
+  ck_error_at (20, 16, "jitter needs a delay: h1:eth4 and h2:eth4 have jitter but no delay");
+  ck_error_at (22, 15, "expected a mapping of impairments");
+  ck_error_at (24, 7, "unknown key 'delay' in a link; expected one of: endpoints, type, ipv4, "
+                      "ipv6, mtu, capture, impair; impairments go under 'impair', as in impair: "
+                      "{delay: 50ms, loss: 1%}");
+  ck_error_at (26, 22, "bad value '10' for rate: expected a rate like 10mbit, 1gbit or 500kbit");
+  ck_error_at (26, 32, "bad value '150%' for loss: expected a percentage like 1% or 0.5%");
+  ck_error_at (26, 49, "expected a percentage like 1% or 0.5% for 'duplicate', found a list");
+  ck_error_at (26, 63, "expected a percentage like 1% or 0.5% for 'corrupt', found nothing");
+  ck_error_at (28, 48, "unknown key 'los' in an endpoint's 'impair' (did you mean 'loss'?)");
+  ck_error_at (28, 64, "bad value '61s' for delay: expected a duration like 50ms, 1.5s or 200us "
+                       "(at most 60s)");
+  ck_error_at (29, 39, "unknown key 'loss' in an endpoint; expected one of: node, interface, mac, "
+                       "ipv4, ipv6, vlan, trunk, impair; impairments go under 'impair'");
+  /* The endpoint's delay: 0 leaves h1's end with the link's jitter and no delay. */
+  ck_error_at (35, 29, "jitter needs a delay: h1:eth11 has jitter but no delay");
+  ck_assert_msg (diags.n_errors == 18, "expected 18 errors; got:\n%s", dump ());
+}
+END_TEST
+
 static Suite *
 parser_suite (void)
 {
@@ -2404,6 +2629,14 @@ parser_suite (void)
   tcase_add_test (tc, test_frr_ospf_iface_errors);
   tcase_add_test (tc, test_frr_bgp_errors);
   tcase_add_test (tc, test_frr_rip_errors);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("impair");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_impair_brief);
+  tcase_add_test (tc, test_impair_extended);
+  tcase_add_test (tc, test_impair_interfaces);
+  tcase_add_test (tc, test_impair_errors);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("robustness");
