@@ -382,8 +382,6 @@ cmd_captures (struct sup *s)
   size_t i, j;
 
   drain_all (s);
-  loom_impairer_free (s->imp);
-  s->imp = NULL;
   for (i = 0; i < s->n_caps; i++)
     {
       struct cap *c = &s->caps[i];
@@ -712,12 +710,13 @@ start_routers (struct sup *s, loom_error_t *err)
     s->routers = loom_xrealloc (s->routers, sizeof *s->routers * (s->n_routers + 1));
     fn = &s->routers[s->n_routers];
     memset (fn, 0, sizeof *fn);
-    fn->node = json_string_value (json_object_get (n, "name"));
-    fn->ns = json_string_value (json_object_get (n, "netns"));
+    /* Copies: s->state is replaced when the CLI changes the lab (impair-apply). */
+    fn->node = loom_xstrdup (json_string_value (json_object_get (n, "name")));
+    fn->ns = loom_xstrdup (json_string_value (json_object_get (n, "netns")));
     fn->logdir = loom_xasprintf ("%s/logs", labdir ? labdir : ".");
     json_array_foreach (json_object_get (frr, "daemons"), k, d)
       if (fn->n_daemons < LOOM_FRR_MAX_DAEMONS)
-        fn->daemons[fn->n_daemons++] = json_string_value (d);
+        fn->daemons[fn->n_daemons++] = loom_xstrdup (json_string_value (d));
     s->n_routers++;
     if (loom_frr_start (fn, err) < 0)
       {

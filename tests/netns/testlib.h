@@ -224,7 +224,7 @@ tl_count_lines (const char *s)
 
 #define TL_RUN(lab, node, ...) tl_run ((lab), (node), NULL, (const char *const[]){ __VA_ARGS__, NULL })
 
-static bool
+static inline bool
 tl_ping (const char *lab, const char *node, const char *addr)
 {
   bool v6 = strchr (addr, ':') != NULL;
