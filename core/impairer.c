@@ -33,9 +33,17 @@
 #define META 16 /* u32 end, u32 len, u64 ktime */
 #define MAX_QUEUED 100000 /* frames waiting, all ends together */
 
+enum path
+{
+  PATH_NONE,
+  PATH_TBF,       /* rate only: the kernel's token bucket */
+  PATH_USERSPACE, /* anything else: the supervisor */
+};
+
 struct end
 {
   bool on;
+  enum path path;
   struct loom_impair p;
   int sock; /* packet socket to send with, bound to the interface */
   int ifindex;
@@ -66,6 +74,7 @@ struct loom_impairer
   size_t n_heap, cap_heap;
   uint64_t seq;
   uint64_t rng;
+  int netem; /* -1 not probed yet, 0 absent, 1 present */
 };
 
 static uint64_t
@@ -175,6 +184,7 @@ loom_impairer_new (uint32_t n_ends, int ifindex_base, loom_error_t *err)
   im->n_ends = n_ends;
   im->ifindex_base = ifindex_base;
   im->prog_fd = im->timer_fd = -1;
+  im->netem = -1;
   im->page = sysconf (_SC_PAGESIZE);
   im->ends = loom_xcalloc (n_ends + 1, sizeof *im->ends);
   for (i = 0; i < n_ends; i++)
@@ -275,6 +285,13 @@ offloads (int ifindex, const char *ifname, bool on, loom_error_t *err)
   return 0;
 }
 
+/* Whether the settings need the userspace path (a rate alone does not). */
+static bool
+needs_userspace (const struct loom_impair *p)
+{
+  return p->delay_ns || p->jitter_ns || p->loss || p->duplicate || p->corrupt || p->reorder;
+}
+
 int
 loom_impairer_set (struct loom_impairer *im, const char *netns, const char *ifname, int ifindex,
                    const struct loom_impair *params, loom_error_t *err)
@@ -295,7 +312,32 @@ loom_impairer_set (struct loom_impairer *im, const char *netns, const char *ifna
   sk = loom_nl_open (err);
   if (sk == NULL)
     goto out;
-  if (on)
+  if (im->netem < 0)
+    im->netem = loom_tc_has_qdisc_kind (sk, ifindex, "netem");
+  /* Undo what the previous setting used, then apply the new one. A rate alone is the
+   * kernel's tbf; anything else takes the userspace path (netem would do it in the
+   * kernel, and this kernel has none). */
+  if (e->path == PATH_USERSPACE && (!on || !needs_userspace (params)))
+    {
+      if (loom_tc_filter_del (sk, ifindex, false, LOOM_TC_PRIO_IMPAIR, err) < 0
+          || offloads (ifindex, ifname, true, err) < 0
+          || loom_nl_link_set_gso_max_segs (sk, ifindex, 65535, err) < 0)
+        goto out;
+      e->path = PATH_NONE;
+    }
+  if (e->path == PATH_TBF && (!on || needs_userspace (params)))
+    {
+      if (loom_tc_root_del (sk, ifindex, err) < 0)
+        goto out;
+      e->path = PATH_NONE;
+    }
+  if (on && !needs_userspace (params))
+    {
+      if (loom_tc_tbf (sk, ifindex, params->rate_bps, err) < 0)
+        goto out;
+      e->path = PATH_TBF;
+    }
+  else if (on)
     {
       if (e->sock < 0)
         {
@@ -320,22 +362,13 @@ loom_impairer_set (struct loom_impairer *im, const char *netns, const char *ifna
                                  "loom_impair", err)
                  < 0)
         goto out;
-      e->p = *params;
-      e->ifindex = ifindex;
-      if (!e->on)
-        memset (&e->st, 0, sizeof e->st);
-      e->on = true;
+      e->path = PATH_USERSPACE;
     }
-  else
-    {
-      if (loom_tc_filter_del (sk, ifindex, false, LOOM_TC_PRIO_IMPAIR, err) < 0
-          || offloads (ifindex, ifname, true, err) < 0
-          || loom_nl_link_set_gso_max_segs (sk, ifindex, 65535, err) < 0)
-        goto out;
-      /* Frames still held go out now rather than vanish. */
-      memset (&e->p, 0, sizeof e->p);
-      e->on = false;
-    }
+  if (on && !e->on)
+    memset (&e->st, 0, sizeof e->st);
+  e->p = *params;
+  e->ifindex = ifindex;
+  e->on = on;
   r = 0;
 out:
   if (sk)
@@ -614,6 +647,18 @@ loom_impairer_run (struct loom_impairer *im)
       free (h);
     }
   arm (im);
+}
+
+const char *
+loom_impairer_path (const struct loom_impairer *im, int ifindex)
+{
+  uint32_t id = (uint32_t) (ifindex - im->ifindex_base);
+  if (id >= im->n_ends || !im->ends[id].on)
+    return NULL;
+  if (im->ends[id].path == PATH_TBF)
+    return "kernel (tbf)";
+  return im->netem > 0 ? "userspace (supervisor; netem is there but not used yet)"
+                       : "userspace (supervisor; this kernel has no netem)";
 }
 
 bool

@@ -21,9 +21,10 @@ struct loom_impairer;
 struct loom_impairer *loom_impairer_new (uint32_t n_ends, int ifindex_base, loom_error_t *err);
 void loom_impairer_free (struct loom_impairer *im);
 
-/* Sets (or, with an empty impairment, removes) what the end sends through: attaches
- * or detaches the program in the end's namespace and turns the interface's transmit
- * offloads off while it is impaired (the frames must leave whole and checksummed). */
+/* Sets (or, with an empty impairment, removes) what the end sends through. A rate
+ * alone is the kernel's tbf qdisc; anything else attaches the program in the end's
+ * namespace and turns the interface's transmit offloads off while it is impaired (the
+ * frames must leave whole). */
 int loom_impairer_set (struct loom_impairer *im, const char *netns, const char *ifname,
                        int ifindex, const struct loom_impair *params, loom_error_t *err);
 
@@ -41,5 +42,9 @@ struct loom_impair_stats
 /* Counters of an end (by ifindex); false when the end is not impaired. */
 bool loom_impairer_stats (const struct loom_impairer *im, int ifindex,
                           struct loom_impair_stats *out);
+
+/* Which path an impaired end's frames take ("kernel (tbf)", "userspace ..."); NULL
+ * when the end is not impaired. */
+const char *loom_impairer_path (const struct loom_impairer *im, int ifindex);
 
 #endif

@@ -680,7 +680,9 @@ cmd_impair_show (struct sup *s)
           list, json_pack ("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "node",
                            json_string_value (json_object_get (n, "name")), "interface",
                            json_string_value (json_object_get (f, "name")), "impair", text, "path",
-                           on ? "userspace (supervisor; no netem in this kernel)" : "not applied",
+                           on ? loom_impairer_path (s->imp, (int) json_integer_value (
+                                                                json_object_get (f, "ifindex")))
+                              : "not applied (is the supervisor running?)",
                            "frames", (json_int_t) st.frames, "sent", (json_int_t) st.sent, "lost",
                            (json_int_t) st.lost, "duplicated", (json_int_t) st.duplicated,
                            "corrupted", (json_int_t) st.corrupted, "reordered",

@@ -8,6 +8,7 @@
 #include <netlink/errno.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
+#include <string.h>
 
 #include "core/fault.h"
 #include "core/tc.h"
@@ -88,4 +89,69 @@ loom_tc_filter_del (struct nl_sock *sk, int ifindex, bool ingress, int prio, loo
   if (r < 0 && r != -NLE_OBJ_NOTFOUND && r != -NLE_NOADDR)
     return loom_error_make (err, 0, "remove filter: %s", nl_geterror (r));
   return 0;
+}
+
+int
+loom_tc_tbf (struct nl_sock *sk, int ifindex, uint64_t rate_bps, loom_error_t *err)
+{
+  struct nl_msg *msg = tc_msg (RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, ifindex,
+                               TC_H_MAKE (1u << 16, 0), TC_H_ROOT, 0);
+  uint64_t bytes_ps = rate_bps / 8;
+  /* Burst: 5 ms at the rate, at least a few full frames; queue: 100 ms at the rate. */
+  uint32_t burst = (uint32_t) (bytes_ps / 200 > 3 * 1514 ? bytes_ps / 200 : 3 * 1514);
+  uint32_t limit = (uint32_t) (bytes_ps / 10 > 8 * 1514 ? bytes_ps / 10 : 8 * 1514);
+  struct tc_tbf_qopt q = { 0 };
+  struct nlattr *opts;
+  int r;
+
+  q.rate.rate = bytes_ps > 0xffffffffULL ? 0xffffffff : (uint32_t) bytes_ps;
+  q.limit = limit;
+  if (nla_put_string (msg, TCA_KIND, "tbf") < 0 || !(opts = nla_nest_start (msg, TCA_OPTIONS))
+      || nla_put (msg, TCA_TBF_PARMS, sizeof q, &q) < 0
+      || (bytes_ps > 0xffffffffULL && nla_put_u64 (msg, TCA_TBF_RATE64, bytes_ps) < 0)
+      || nla_put_u32 (msg, TCA_TBF_BURST, burst) < 0)
+    abort ();
+  nla_nest_end (msg, opts);
+  if (loom_fault_check ("add tbf qdisc", err) < 0)
+    {
+      nlmsg_free (msg);
+      return -1;
+    }
+  r = nl_send_sync (sk, msg);
+  if (r < 0)
+    return loom_error_make (err, 0, "add tbf qdisc: %s", nl_geterror (r));
+  return 0;
+}
+
+int
+loom_tc_root_del (struct nl_sock *sk, int ifindex, loom_error_t *err)
+{
+  struct nl_msg *msg = tc_msg (RTM_DELQDISC, 0, ifindex, 0, TC_H_ROOT, 0);
+  int r = nl_send_sync (sk, msg);
+  if (r < 0 && r != -NLE_OBJ_NOTFOUND && r != -NLE_INVAL && r != -NLE_NOADDR)
+    return loom_error_make (err, 0, "remove root qdisc: %s", nl_geterror (r));
+  return 0;
+}
+
+bool
+loom_tc_has_qdisc_kind (struct nl_sock *sk, int ifindex, const char *kind)
+{
+  /* Ask for one as the root qdisc and remove it again: the only way to know whether
+   * the kernel has the kind (its module may be missing, as netem is here). */
+  struct nl_msg *msg = tc_msg (RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, ifindex,
+                               TC_H_MAKE (0x4c4f0000u, 0), TC_H_ROOT, 0);
+  int r;
+
+  if (nla_put_string (msg, TCA_KIND, kind) < 0)
+    abort ();
+  if (strcmp (kind, "netem") == 0)
+    {
+      struct tc_netem_qopt q = { .limit = 1000 };
+      nla_put (msg, TCA_OPTIONS, sizeof q, &q);
+    }
+  r = nl_send_sync (sk, msg);
+  if (r < 0)
+    return false;
+  loom_tc_root_del (sk, ifindex, NULL);
+  return true;
 }

@@ -5,6 +5,7 @@
 #define LOOM_TC_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/error.h"
 
@@ -26,5 +27,12 @@ int loom_tc_bpf_filter (struct nl_sock *sk, int ifindex, bool ingress, int prio,
 /* Removes the filter at a priority (gone already is fine). */
 int loom_tc_filter_del (struct nl_sock *sk, int ifindex, bool ingress, int prio,
                         loom_error_t *err);
+
+/* Makes a tbf (token bucket) the interface's root qdisc: the kernel's rate limit. */
+int loom_tc_tbf (struct nl_sock *sk, int ifindex, uint64_t rate_bps, loom_error_t *err);
+/* Removes the root qdisc (back to the default). */
+int loom_tc_root_del (struct nl_sock *sk, int ifindex, loom_error_t *err);
+/* Whether the kernel has a qdisc kind ("netem"), tried on that interface. */
+bool loom_tc_has_qdisc_kind (struct nl_sock *sk, int ifindex, const char *kind);
 
 #endif
