@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -172,4 +173,75 @@ loom_bpf_map_create (enum bpf_map_type type, uint32_t key_size, uint32_t value_s
   if (fd < 0)
     return loom_error_make (err, errno, "create eBPF map %s", name);
   return fd;
+}
+
+int
+loom_bpf_ring_open (struct loom_bpf_ring *r, size_t size, const char *name, loom_error_t *err)
+{
+  memset (r, 0, sizeof *r);
+  r->page = sysconf (_SC_PAGESIZE);
+  r->size = size;
+  r->fd = loom_bpf_map_create (BPF_MAP_TYPE_RINGBUF, 0, 0, size, name, err);
+  if (r->fd < 0)
+    return -1;
+  r->cons = mmap (NULL, r->page, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+  r->prod = mmap (NULL, r->page + 2 * size, PROT_READ, MAP_SHARED, r->fd, r->page);
+  if (r->cons == MAP_FAILED || r->prod == MAP_FAILED)
+    {
+      int e = errno;
+      loom_bpf_ring_close (r);
+      return loom_error_make (err, e, "map ring buffer %s", name);
+    }
+  return 0;
+}
+
+void
+loom_bpf_ring_close (struct loom_bpf_ring *r)
+{
+  if (r->prod && r->prod != MAP_FAILED)
+    munmap (r->prod, r->page + 2 * r->size);
+  if (r->cons && r->cons != MAP_FAILED)
+    munmap (r->cons, r->page);
+  if (r->fd > 0)
+    close (r->fd);
+  r->prod = r->cons = NULL;
+  r->fd = -1;
+}
+
+bool
+loom_bpf_ring_pending (const struct loom_bpf_ring *r)
+{
+  if (r->prod == NULL)
+    return false;
+  return __atomic_load_n ((unsigned long *) r->prod, __ATOMIC_ACQUIRE)
+         != __atomic_load_n ((unsigned long *) r->cons, __ATOMIC_ACQUIRE);
+}
+
+int
+loom_bpf_ring_consume (struct loom_bpf_ring *r, loom_bpf_ring_cb cb, void *ctx, int max)
+{
+  unsigned long *cons_pos = r->cons, *prod_pos = r->prod;
+  uint8_t *data = (uint8_t *) r->prod + r->page;
+  unsigned long cons = __atomic_load_n (cons_pos, __ATOMIC_ACQUIRE);
+  unsigned long prod = __atomic_load_n (prod_pos, __ATOMIC_ACQUIRE);
+  int n = 0;
+
+  while (cons < prod && n < max)
+    {
+      uint32_t *hdr = (uint32_t *) (data + (cons & (r->size - 1)));
+      uint32_t len = __atomic_load_n (hdr, __ATOMIC_ACQUIRE);
+      uint32_t clean = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+
+      if (len & BPF_RINGBUF_BUSY_BIT)
+        break; /* still being written */
+      /* The data is mapped twice in a row, so a record that wraps reads straight. */
+      if (!(len & BPF_RINGBUF_DISCARD_BIT))
+        {
+          cb ((const uint8_t *) hdr + BPF_RINGBUF_HDR_SZ, clean, ctx);
+          n++;
+        }
+      cons += (clean + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
+      __atomic_store_n (cons_pos, cons, __ATOMIC_RELEASE);
+    }
+  return n;
 }

@@ -5,6 +5,8 @@
 #define LOOM_BPF_H
 
 #include <linux/bpf.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -53,5 +55,24 @@ int loom_bpf_load_tc (struct loom_bpf *p, const char *name, loom_error_t *err);
 /* Creates a map; returns its fd. */
 int loom_bpf_map_create (enum bpf_map_type type, uint32_t key_size, uint32_t value_size,
                          uint32_t max_entries, const char *name, loom_error_t *err);
+
+/* A BPF ring buffer map and its consumer side, mapped into this process. */
+struct loom_bpf_ring
+{
+  int fd;
+  size_t size; /* a power of two, a multiple of the page size */
+  size_t page;
+  void *cons; /* consumer page (read-write) */
+  void *prod; /* producer page + the data mapped twice in a row (read-only) */
+};
+
+int loom_bpf_ring_open (struct loom_bpf_ring *r, size_t size, const char *name,
+                        loom_error_t *err);
+void loom_bpf_ring_close (struct loom_bpf_ring *r);
+/* Whether records wait. */
+bool loom_bpf_ring_pending (const struct loom_bpf_ring *r);
+/* Hands up to max waiting records to cb (which must not keep rec). Returns how many. */
+typedef void (*loom_bpf_ring_cb) (const uint8_t *rec, uint32_t len, void *ctx);
+int loom_bpf_ring_consume (struct loom_bpf_ring *r, loom_bpf_ring_cb cb, void *ctx, int max);
 
 #endif

@@ -49,30 +49,15 @@ loom_bpfcap_open (struct loom_bpfcap *c, uint32_t n_links, int ifindex_base, uin
   struct loom_bpf *p;
 
   memset (c, 0, sizeof *c);
-  c->ring_fd = c->drops_fd = c->prog_in = c->prog_out = -1;
+  c->ring.fd = c->drops_fd = c->prog_in = c->prog_out = -1;
   c->ifindex_base = ifindex_base;
   c->n_links = n_links ? n_links : 1;
   c->snaplen = snaplen > LOOM_BPFCAP_SNAPLEN_MAX ? LOOM_BPFCAP_SNAPLEN_MAX : snaplen;
-  c->page = sysconf (_SC_PAGESIZE);
-  c->ring_size = ring_size;
-  c->ring_fd = loom_bpf_map_create (BPF_MAP_TYPE_RINGBUF, 0, 0, ring_size, "loom_capring", err);
-  if (c->ring_fd < 0)
+  if (loom_bpf_ring_open (&c->ring, ring_size, "loom_capring", err) < 0)
     return -1;
   c->drops_fd = loom_bpf_map_create (BPF_MAP_TYPE_ARRAY, 4, 8, c->n_links, "loom_capdrops", err);
   if (c->drops_fd < 0)
     return -1;
-  c->cons = mmap (NULL, c->page, PROT_READ | PROT_WRITE, MAP_SHARED, c->ring_fd, 0);
-  if (c->cons == MAP_FAILED)
-    {
-      c->cons = NULL;
-      return loom_error_make (err, errno, "map the capture ring");
-    }
-  c->prod = mmap (NULL, c->page + 2 * ring_size, PROT_READ, MAP_SHARED, c->ring_fd, c->page);
-  if (c->prod == MAP_FAILED)
-    {
-      c->prod = NULL;
-      return loom_error_make (err, errno, "map the capture ring");
-    }
   c->mono_to_real = clock_offset ();
   p = loom_xmalloc (sizeof *p);
   loom_bpf_init (p);
@@ -124,7 +109,7 @@ build_prog (struct loom_bpf *p, const struct loom_bpfcap *c, int dir)
 
       if (!last)
         loom_bpf_jump (p, BPF_JGT, R8, (int32_t) size, next);
-      loom_bpf_ld_map (p, R1, c->ring_fd);
+      loom_bpf_ld_map (p, R1, c->ring.fd);
       loom_bpf_mov_imm (p, R2, (int32_t) (META_SIZE + size));
       loom_bpf_mov_imm (p, R3, 0);
       loom_bpf_call (p, BPF_FUNC_ringbuf_reserve);
@@ -148,10 +133,10 @@ build_prog (struct loom_bpf *p, const struct loom_bpfcap *c, int dir)
        * timer): a wakeup per frame would cost more than the copy. */
       {
         int wake = loom_bpf_new_label (p), submit = loom_bpf_new_label (p);
-        loom_bpf_ld_map (p, R1, c->ring_fd);
+        loom_bpf_ld_map (p, R1, c->ring.fd);
         loom_bpf_mov_imm (p, R2, BPF_RB_AVAIL_DATA);
         loom_bpf_call (p, BPF_FUNC_ringbuf_query);
-        loom_bpf_jump (p, BPF_JGT, R0, (int32_t) (c->ring_size / 16), wake);
+        loom_bpf_jump (p, BPF_JGT, R0, (int32_t) (c->ring.size / 16), wake);
         loom_bpf_mov_imm (p, R2, BPF_RB_NO_WAKEUP);
         loom_bpf_jump (p, BPF_JA, 0, 0, submit);
         loom_bpf_label (p, wake);
@@ -204,64 +189,51 @@ loom_bpfcap_attach (struct loom_bpfcap *c, struct nl_sock *sk, int ifindex, loom
 int
 loom_bpfcap_fd (const struct loom_bpfcap *c)
 {
-  return c->ring_fd;
+  return c->ring.fd;
 }
 
 bool
 loom_bpfcap_pending (const struct loom_bpfcap *c)
 {
-  if (c->prod == NULL)
-    return false;
-  return __atomic_load_n ((unsigned long *) c->prod, __ATOMIC_ACQUIRE)
-         != __atomic_load_n ((unsigned long *) c->cons, __ATOMIC_ACQUIRE);
+  return loom_bpf_ring_pending (&c->ring);
+}
+
+struct consume_ctx
+{
+  struct loom_bpfcap *c;
+  loom_bpfcap_cb cb;
+  void *ctx;
+};
+
+/* One ring record: the program's metadata, then the frame. */
+static void
+on_record (const uint8_t *rec, uint32_t len, void *ctx)
+{
+  struct consume_ctx *x = ctx;
+  struct loom_frame fr;
+  uint32_t link_id, dir, caplen;
+  uint64_t kt;
+
+  if (len < META_SIZE)
+    return;
+  memcpy (&link_id, rec, 4);
+  memcpy (&dir, rec + 4, 4);
+  memcpy (&fr.origlen, rec + 8, 4);
+  memcpy (&caplen, rec + 12, 4);
+  memcpy (&kt, rec + 16, 8);
+  fr.caplen = caplen > len - META_SIZE ? len - META_SIZE : caplen;
+  fr.data = rec + META_SIZE;
+  fr.dir = (int) dir;
+  fr.ts_ns = kt + x->c->mono_to_real;
+  if (link_id < x->c->n_links)
+    x->cb (link_id, &fr, x->ctx);
 }
 
 int
 loom_bpfcap_consume (struct loom_bpfcap *c, loom_bpfcap_cb cb, void *ctx, int max)
 {
-  unsigned long *cons_pos = c->cons;
-  unsigned long *prod_pos = c->prod;
-  uint8_t *data = (uint8_t *) c->prod + c->page;
-  unsigned long cons = __atomic_load_n (cons_pos, __ATOMIC_ACQUIRE);
-  unsigned long prod = __atomic_load_n (prod_pos, __ATOMIC_ACQUIRE);
-  size_t mask = c->ring_size - 1;
-  int n = 0;
-
-  while (cons < prod && n < max)
-    {
-      uint32_t *hdr = (uint32_t *) (data + (cons & mask));
-      uint32_t len = __atomic_load_n (hdr, __ATOMIC_ACQUIRE);
-      uint32_t clean = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
-
-      if (len & BPF_RINGBUF_BUSY_BIT)
-        break; /* still being written */
-      if (!(len & BPF_RINGBUF_DISCARD_BIT) && clean >= META_SIZE)
-        {
-          /* The data is mapped twice in a row, so a record that wraps reads straight. */
-          const uint8_t *rec = (const uint8_t *) hdr + BPF_RINGBUF_HDR_SZ;
-          struct loom_frame fr;
-          uint32_t link_id, dir, caplen;
-          uint64_t kt;
-
-          memcpy (&link_id, rec, 4);
-          memcpy (&dir, rec + 4, 4);
-          memcpy (&fr.origlen, rec + 8, 4);
-          memcpy (&caplen, rec + 12, 4);
-          memcpy (&kt, rec + 16, 8);
-          if (caplen > clean - META_SIZE)
-            caplen = clean - META_SIZE;
-          fr.caplen = caplen;
-          fr.data = rec + META_SIZE;
-          fr.dir = (int) dir;
-          fr.ts_ns = kt + c->mono_to_real;
-          if (link_id < c->n_links)
-            cb (link_id, &fr, ctx);
-          n++;
-        }
-      cons += (clean + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
-      __atomic_store_n (cons_pos, cons, __ATOMIC_RELEASE);
-    }
-  return n;
+  struct consume_ctx x = { c, cb, ctx };
+  return loom_bpf_ring_consume (&c->ring, on_record, &x, max);
 }
 
 uint64_t
@@ -282,18 +254,12 @@ loom_bpfcap_drops (const struct loom_bpfcap *c, uint32_t link_id)
 void
 loom_bpfcap_close (struct loom_bpfcap *c)
 {
-  if (c->prod)
-    munmap (c->prod, c->page + 2 * c->ring_size);
-  if (c->cons)
-    munmap (c->cons, c->page);
-  if (c->ring_fd >= 0)
-    close (c->ring_fd);
+  loom_bpf_ring_close (&c->ring);
   if (c->drops_fd >= 0)
     close (c->drops_fd);
   if (c->prog_in >= 0)
     close (c->prog_in);
   if (c->prog_out >= 0)
     close (c->prog_out);
-  c->prod = c->cons = NULL;
-  c->ring_fd = c->drops_fd = c->prog_in = c->prog_out = -1;
+  c->drops_fd = c->prog_in = c->prog_out = -1;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/bpf.h"
 #include "core/capture.h"
 #include "core/error.h"
 
@@ -21,14 +22,10 @@ struct nl_sock;
 
 struct loom_bpfcap
 {
-  int ring_fd;
+  struct loom_bpf_ring ring;
   int drops_fd;
   uint32_t n_links;
   uint32_t snaplen;
-  size_t ring_size;
-  size_t page;
-  void *cons;          /* consumer page (read-write) */
-  void *prod;          /* producer page + the data mapped twice (read-only) */
   int64_t mono_to_real; /* add to bpf_ktime_get_ns() for wall-clock time */
   int ifindex_base;
   int prog_in;

@@ -64,11 +64,9 @@ struct loom_impairer
 {
   uint32_t n_ends;
   int ifindex_base;
-  int ring_fd;
+  struct loom_bpf_ring ring;
   int prog_fd;
   int timer_fd;
-  size_t page;
-  void *cons, *prod;
   struct end *ends;
   struct held **heap;
   size_t n_heap, cap_heap;
@@ -134,7 +132,7 @@ build_prog (struct loom_bpf *p, const struct loom_impairer *im)
       int next = loom_bpf_new_label (p), failed = loom_bpf_new_label (p);
       if (i + 1 < sizeof classes / sizeof classes[0])
         loom_bpf_jump (p, BPF_JGT, R7, (int32_t) classes[i], next);
-      loom_bpf_ld_map (p, R1, im->ring_fd);
+      loom_bpf_ld_map (p, R1, im->ring.fd);
       loom_bpf_mov_imm (p, R2, (int32_t) (META + classes[i]));
       loom_bpf_mov_imm (p, R3, 0);
       loom_bpf_call (p, BPF_FUNC_ringbuf_reserve);
@@ -183,24 +181,15 @@ loom_impairer_new (uint32_t n_ends, int ifindex_base, loom_error_t *err)
 
   im->n_ends = n_ends;
   im->ifindex_base = ifindex_base;
-  im->prog_fd = im->timer_fd = -1;
+  im->ring.fd = im->prog_fd = im->timer_fd = -1;
   im->netem = -1;
-  im->page = sysconf (_SC_PAGESIZE);
   im->ends = loom_xcalloc (n_ends + 1, sizeof *im->ends);
   for (i = 0; i < n_ends; i++)
     im->ends[i].sock = -1;
   if (getrandom (&im->rng, sizeof im->rng, 0) != sizeof im->rng || im->rng == 0)
     im->rng = 0x9e3779b97f4a7c15ULL ^ now_ns ();
-  im->ring_fd = loom_bpf_map_create (BPF_MAP_TYPE_RINGBUF, 0, 0, RING_SIZE, "loom_impair", err);
-  if (im->ring_fd < 0)
+  if (loom_bpf_ring_open (&im->ring, RING_SIZE, "loom_impair", err) < 0)
     goto fail;
-  im->cons = mmap (NULL, im->page, PROT_READ | PROT_WRITE, MAP_SHARED, im->ring_fd, 0);
-  im->prod = mmap (NULL, im->page + 2 * RING_SIZE, PROT_READ, MAP_SHARED, im->ring_fd, im->page);
-  if (im->cons == MAP_FAILED || im->prod == MAP_FAILED)
-    {
-      loom_error_make (err, errno, "map the impairment ring");
-      goto fail;
-    }
   p = loom_xmalloc (sizeof *p);
   loom_bpf_init (p);
   build_prog (p, im);
@@ -234,12 +223,7 @@ loom_impairer_free (struct loom_impairer *im)
   for (k = 0; k < im->n_heap; k++)
     free (im->heap[k]);
   free (im->heap);
-  if (im->prod && im->prod != MAP_FAILED)
-    munmap (im->prod, im->page + 2 * RING_SIZE);
-  if (im->cons && im->cons != MAP_FAILED)
-    munmap (im->cons, im->page);
-  if (im->ring_fd >= 0)
-    close (im->ring_fd);
+  loom_bpf_ring_close (&im->ring);
   if (im->prog_fd >= 0)
     close (im->prog_fd);
   if (im->timer_fd >= 0)
@@ -251,7 +235,7 @@ loom_impairer_free (struct loom_impairer *im)
 int
 loom_impairer_ring_fd (const struct loom_impairer *im)
 {
-  return im->ring_fd;
+  return im->ring.fd;
 }
 
 int
@@ -601,40 +585,33 @@ arm (struct loom_impairer *im)
   timerfd_settime (im->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
+/* One ring record: the program's metadata, then the frame. */
+static void
+on_record (const uint8_t *rec, uint32_t len, void *ctx)
+{
+  struct loom_impairer *im = ctx;
+  uint32_t id, flen;
+  uint64_t kt;
+
+  if (len < META)
+    return;
+  memcpy (&id, rec, 4);
+  memcpy (&flen, rec + 4, 4);
+  memcpy (&kt, rec + 8, 8);
+  if (flen > len - META)
+    flen = len - META;
+  if (id < im->n_ends && im->ends[id].sock >= 0)
+    take (im, id, rec + META, flen, kt);
+}
+
 void
 loom_impairer_run (struct loom_impairer *im)
 {
-  unsigned long *cons_pos = im->cons, *prod_pos = im->prod;
-  uint8_t *data = (uint8_t *) im->prod + im->page;
-  unsigned long cons = __atomic_load_n (cons_pos, __ATOMIC_ACQUIRE);
-  unsigned long prod = __atomic_load_n (prod_pos, __ATOMIC_ACQUIRE);
   uint64_t ticks, now;
 
   (void) !read (im->timer_fd, &ticks, sizeof ticks);
-  while (cons < prod)
-    {
-      uint32_t *hdr = (uint32_t *) (data + (cons & (RING_SIZE - 1)));
-      uint32_t len = __atomic_load_n (hdr, __ATOMIC_ACQUIRE);
-      uint32_t clean = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
-
-      if (len & BPF_RINGBUF_BUSY_BIT)
-        break;
-      if (!(len & BPF_RINGBUF_DISCARD_BIT) && clean >= META)
-        {
-          const uint8_t *rec = (const uint8_t *) hdr + BPF_RINGBUF_HDR_SZ;
-          uint32_t id, flen;
-          uint64_t kt;
-          memcpy (&id, rec, 4);
-          memcpy (&flen, rec + 4, 4);
-          memcpy (&kt, rec + 8, 8);
-          if (flen > clean - META)
-            flen = clean - META;
-          if (id < im->n_ends && im->ends[id].sock >= 0)
-            take (im, id, rec + META, flen, kt);
-        }
-      cons += (clean + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
-      __atomic_store_n (cons_pos, cons, __ATOMIC_RELEASE);
-    }
+  while (loom_bpf_ring_consume (&im->ring, on_record, im, 4096) > 0)
+    ;
   now = now_ns ();
   while (im->n_heap && im->heap[0]->due <= now)
     {

@@ -12,6 +12,17 @@
 # the kernel's slab + per-CPU growth, netloom vs ip loop; Mininet's per-host shell PSS),
 # and writes the tables to docs/benchmarks.md and stdout.
 #
+# Then, in the same run, what capture and impairments cost:
+#   - capture cost:  iperf3 TCP (one stream) h1 -> h2 across a switch with `capture:
+#                    false`, the default capture and `capture: {snaplen: 256}`: throughput,
+#                    the supervisor's CPU time per captured Gbit, drops (`capture --list`);
+#   - memory:        the supervisor's PSS with 100 and 1000 captured links, after deploy
+#                    and after one ping on every 10th link;
+#   - deploy:        star 1000 with capture on vs off (alternating, median of BENCH_REPS);
+#   - impairment:    a:eth1 -- b:eth1 with `netloom link LAB a:eth1 set delay=50ms`: ping
+#                    RTT (one-way delay), UDP iperf3 at 200 Mbit/s (loss, jitter), and TCP
+#                    throughput of the plain link vs after `reset`.
+#
 # Everything it creates carries a unique prefix (nb<pid>-) or lives in its temp dir;
 # it never touches other namespaces or labs, never runs `mn -c`, and cleans up on exit
 # and on INT/TERM/HUP.
@@ -24,6 +35,10 @@
 #   BENCH_REPS=3               netloom deploy/destroy repetitions (the median is reported;
 #                              the baselines, which take minutes, run once)
 #   BENCH_OUT=docs/benchmarks.md
+#   BENCH_NET=1                0: skip the iperf3 runs (capture cost and impairment)
+#   BENCH_IPERF_TIME=5         seconds of each iperf3 run
+#   BENCH_CAP_DEPLOY_N=1000    star size for deploy with capture on vs off (0: skip)
+#   BENCH_CAP_MEM_SIZES="100 1000"  captured links for the supervisor memory ("": skip)
 set -u
 
 NL=${1:-build/netloom}
@@ -34,6 +49,10 @@ MN_MAX=${BENCH_MN_MAX:-1000}
 MN_TIMEOUT=${BENCH_MN_TIMEOUT:-300}
 REPS=${BENCH_REPS:-3}
 OUT=${BENCH_OUT:-$top/docs/benchmarks.md}
+NET=${BENCH_NET:-1}
+IPERF_TIME=${BENCH_IPERF_TIME:-5}
+CAP_DEPLOY_N=${BENCH_CAP_DEPLOY_N:-1000}
+CAP_MEM_SIZES=${BENCH_CAP_MEM_SIZES-100 1000}
 PFX=nb$$
 
 case "$NL" in /*) ;; *) NL=$(pwd)/$NL ;; esac
@@ -129,6 +148,7 @@ settle() {
 # --------------------------------------------------------------------------- cleanup
 
 MN_PID=""
+SRV_PID=""   # a netloom exec running an iperf3 server
 MN_LINKS0="$TMP/links-before-mininet"
 descendants() {  # pids under $1, children first
   local c
@@ -164,6 +184,7 @@ cleanup() {
   cleaned=1
   trap '' INT TERM HUP
   if [ -n "$MN_PID" ]; then kill_tree "$MN_PID"; MN_PID=""; fi
+  if [ -n "$SRV_PID" ]; then kill_tree "$SRV_PID"; SRV_PID=""; fi
   mininet_leftovers
   if [ -d "$NETLOOM_RUN_DIR" ] && [ -n "$(ls -A "$NETLOOM_RUN_DIR" 2>/dev/null)" ]; then
     "$NL" -q destroy --all >/dev/null 2>&1

@@ -416,19 +416,5 @@ capture_suite (void)
 int
 main (void)
 {
-  SRunner *sr;
-  int failed;
-
-  if (geteuid () != 0)
-    {
-      fprintf (stderr, "test_capture needs root (real network namespaces)\n");
-      return 77;
-    }
-  tl_setup_run ();
-  sr = srunner_create (capture_suite ());
-  srunner_run_all (sr, CK_NORMAL);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  tl_teardown_run ();
-  return failed ? 1 : 0;
+  return tl_main (capture_suite, "test_capture");
 }

@@ -166,19 +166,5 @@ routing_suite (void)
 int
 main (void)
 {
-  SRunner *sr;
-  int failed;
-
-  if (geteuid () != 0)
-    {
-      fprintf (stderr, "test_routing needs root (real network namespaces)\n");
-      return 77;
-    }
-  tl_setup_run ();
-  sr = srunner_create (routing_suite ());
-  srunner_run_all (sr, CK_NORMAL);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  tl_teardown_run ();
-  return failed ? 1 : 0;
+  return tl_main (routing_suite, "test_routing");
 }

@@ -315,4 +315,25 @@ tl_assert_clean (const char *name)
   ck_assert_msg (tl_find_supervisor (name) == 0, "the supervisor of %s still runs", name);
 }
 
+/* main() of a netns test program: root check, a run of its own, the suite. */
+static inline int
+tl_main (Suite *(*make_suite) (void), const char *program)
+{
+  SRunner *sr;
+  int failed;
+
+  if (geteuid () != 0)
+    {
+      fprintf (stderr, "%s needs root (real network namespaces)\n", program);
+      return 77;
+    }
+  tl_setup_run ();
+  sr = srunner_create (make_suite ());
+  srunner_run_all (sr, CK_NORMAL);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  tl_teardown_run ();
+  return failed ? 1 : 0;
+}
+
 #endif
