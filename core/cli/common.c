@@ -602,4 +602,21 @@ loom_cli_print_table (json_t *const *states, size_t n, FILE *out)
   for (i = 0; i < t.nrows * t.ncols; i++)
     free (t.cells[i]);
   free (t.cells);
+  /* The supervisor owns captures, routing daemons and impairments: say when it is not
+   * there, and how to bring it back. */
+  for (l = 0; l < n; l++)
+    {
+      json_t *sup = json_object_get (states[l], "supervisor");
+      const char *st = jstr (sup, "state");
+      const char *lab = or_dash (jstr (states[l], "name"));
+      if (st && strcmp (st, "running") == 0)
+        fprintf (out, "lab %s: supervisor running (pid %lld), %lld links captured\n", lab,
+                 json_integer_value (json_object_get (sup, "pid")),
+                 json_integer_value (json_object_get (sup, "links")));
+      else if (sup)
+        fprintf (out,
+                 "lab %s: supervisor NOT RUNNING: no capture, routing daemons or impairments "
+                 "(start it: netloom supervisor %s start)\n",
+                 lab, lab);
+    }
 }

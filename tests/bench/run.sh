@@ -459,6 +459,276 @@ mn_run() {  # mn_run TOPO N  (TOPO = single | linear)
   settle
 }
 
+# --------------------------------------------------------------------------- capture, impairment
+
+HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
+HAVE_IPERF=0
+command -v iperf3 >/dev/null 2>&1 && command -v jq >/dev/null 2>&1 && HAVE_IPERF=1
+
+# pid of the supervisor of our lab LAB
+sup_pid() {
+  ps -eo pid=,args= | awk -v d="supervise --run-dir $NETLOOM_RUN_DIR " -v lab="$1" \
+    'index($0, d) && $NF == lab { print $1; exit }'
+}
+pss_of() { awk '$1 == "Pss:" { print $2 }' "/proc/$1/smaps_rollup" 2>/dev/null; }
+# utime + stime of PID (all its threads), in clock ticks
+cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null; }
+# true while PID exists and is not a zombie
+running() { awk '{ sub(/.*\) /, ""); exit ($1 == "Z") }' "/proc/$1/stat" 2>/dev/null; }
+# "PACKETS BYTES DROPS" LAB's supervisor counted since it started (`netloom supervisor LAB`:
+# "... 406248 packets (13050769602 bytes), 0 dropped")
+sup_counts() {
+  "$NL" supervisor "$1" 2>>"$LOG" | awk '{
+    for (i = 2; i <= NF; i++) {
+      if ($i == "packets") p = $(i - 1)
+      if ($i ~ /^bytes\)/) { b = $(i - 1); sub(/^\(/, "", b) }
+      if ($i ~ /^dropped/) d = $(i - 1)
+    } } END { print p + 0, b + 0, d + 0 }'
+}
+# "LINKS LINKS_WITH_FILES PACKETS DROPS" from `netloom capture LAB --list` (which also makes
+# the supervisor write out what it holds); its columns: LINK PEER FILES SIZE UNIT PACKETS DROPS DIR
+cap_list() {
+  "$NL" capture "$1" --list >"$TMP/list" 2>>"$LOG" || { log "capture $1 --list failed"; return 1; }
+  awk 'NR > 1 && $1 != "total" { n++; if ($3 > 0) f++; p += $6; d += $7 }
+       END { print n + 0, f + 0, p + 0, d + 0 }' "$TMP/list"
+}
+
+# lab_up FILE LAB: untimed deploy; lab_down LAB: destroy (capture files too) and settle
+lab_up() {
+  if ! "$NL" -q deploy "$1" >>"$LOG" 2>&1; then
+    log "netloom deploy $2 failed:"
+    tail -5 "$LOG" >&3
+    lab_down "$2"
+    return 1
+  fi
+}
+lab_down() {
+  "$NL" -q destroy --cleanup "$1" >>"$LOG" 2>&1 || log "netloom destroy $1 failed"
+  settle
+}
+
+# iperf_server LAB NODE ADDR: a one-off iperf3 server in NODE, bound to ADDR. Returns once
+# it listens: its "Server listening" line, read from a fifo (an event, not a sleep).
+iperf_server() {
+  local fifo="$TMP/iperf.fifo"
+  rm -f "$fifo"
+  mkfifo "$fifo" || return 1
+  "$NL" exec "$1" "$2" -- iperf3 -s -1 -B "$3" --forceflush >"$fifo" 2>&1 &
+  SRV_PID=$!
+  exec 4<"$fifo"
+  if timeout 20 grep -q -m1 'listening' <&4; then
+    cat <&4 >>"$LOG" &   # the rest of its output, until it exits
+    exec 4<&-
+    return 0
+  fi
+  exec 4<&-
+  log "iperf3 server in $1 $2 did not start"
+  kill_tree "$SRV_PID"
+  SRV_PID=""
+  return 1
+}
+# iperf_done: the one-off server exits after its test; kill it if the test never came
+iperf_done() {
+  local i=0
+  [ -n "$SRV_PID" ] || return 0
+  while running "$SRV_PID" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+  if running "$SRV_PID"; then kill_tree "$SRV_PID"; else wait "$SRV_PID" 2>/dev/null; fi
+  SRV_PID=""
+}
+# iperf_client LAB NODE OUT IPERF3-ARGS...: iperf3 -J in NODE, its JSON in OUT
+iperf_client() {
+  local lab=$1 node=$2 out=$3
+  shift 3
+  timeout $((IPERF_TIME + 60)) "$NL" exec "$lab" "$node" -- iperf3 -J "$@" >"$out" 2>>"$LOG"
+}
+# iperf_tcp LAB CLIENT SERVER ADDR KEY: one TCP stream CLIENT -> SERVER (ADDR) for
+# IPERF_TIME s; KEY = the receiver's Gbit/s
+iperf_tcp() {
+  local out="$TMP/$5.json" bps
+  iperf_server "$1" "$3" "$4" || { put "$5" FAIL; return 1; }
+  iperf_client "$1" "$2" "$out" -c "$4" -t "$IPERF_TIME"
+  iperf_done
+  bps=$(jq -r '.end.sum_received.bits_per_second // empty' "$out" 2>/dev/null)
+  if [ -z "$bps" ]; then
+    log "iperf3 $1 $2 -> $3 failed: $(jq -r '.error // empty' "$out" 2>/dev/null)"
+    put "$5" FAIL
+    return 1
+  fi
+  put "$5" "$(awk -v b="$bps" 'BEGIN { printf "%.2f", b / 1e9 }')"
+}
+
+# cap_cost MODE CAPTURE: iperf3 TCP h1 -> h2 across sw1 (star 2: both links captured) with
+# `capture: CAPTURE` ("": the default); results under cap.MODE.*
+cap_cost() {
+  local mode=$1 lab=cap$1 file pid c0 c1 a b l
+  file="$TMP/$lab.yaml"
+  sh "$here/gen-lab.sh" star 2 "$lab" "$PFX" "$2" >"$file" || return 1
+  lab_up "$file" "$lab" || { put "cap.$mode.gbps" FAIL; return 1; }
+  pid=$(sup_pid "$lab")
+  if [ -z "$pid" ]; then
+    log "no supervisor for lab $lab"
+    put "cap.$mode.gbps" FAIL
+    lab_down "$lab"
+    return 1
+  fi
+  c0=$(cpu_ticks "$pid")
+  a=$(sup_counts "$lab")
+  if iperf_tcp "$lab" h1 h2 10.0.0.3 "cap.$mode.gbps"; then
+    l=$(cap_list "$lab") || l="- - - -"
+    c1=$(cpu_ticks "$pid")
+    b=$(sup_counts "$lab")
+    put "cap.$mode.cpu" "$(awk -v a="$c0" -v b="$c1" -v hz="$HZ" 'BEGIN { printf "%.2f", (b - a) / hz }')"
+    put "cap.$mode.gbit" "$(echo "$a $b" | awk '{ printf "%.2f", ($5 - $2) * 8 / 1e9 }')"
+    put "cap.$mode.packets" "$(echo "$a $b" | awk '{ print $4 - $1 }')"
+    put "cap.$mode.drops" "$(echo "$l" | awk '{ print $4 }')"
+    put "cap.$mode.links" "$(echo "$l" | awk '{ print $1 }')"
+  fi
+  lab_down "$lab"
+}
+
+mac_of() {  # mac_of NS: eth1's MAC address in NS
+  ip -n "$1" -o link show eth1 2>/dev/null \
+    | awk '{ for (i = 1; i < NF; i++) if ($i == "link/ether") print $(i + 1) }'
+}
+star_addr() { echo "10.0.$(($1 / 250)).$(($1 % 250 + 1))"; }   # h_i's address
+
+# cap_mem N: the supervisor's PSS in a star N lab (N captured links) right after deploy,
+# and after one ping from every 10th host to h1 and a `capture --list`. Static ARP entries
+# (both ways) and a static FDB entry for h1 on sw1 keep each ping on its two links: no
+# ARP broadcast nor unknown unicast is flooded to the others.
+cap_mem() {
+  local n=$1 lab=capmem$1 file pid ns m1 mi i ok=0 tries=0 l
+  file="$TMP/$lab.yaml"
+  ns="$PFX-$lab"
+  sh "$here/gen-lab.sh" star "$n" "$lab" "$PFX" >"$file" || return 1
+  lab_up "$file" "$lab" || { put "capmem.$n.pss0" FAIL; return 1; }
+  pid=$(sup_pid "$lab")
+  put "capmem.$n.pss0" "$(pss_of "$pid")"
+  m1=$(mac_of "$ns-h1")
+  bridge -n "$ns-sw1" fdb replace "$m1" dev p1 master static >>"$LOG" 2>&1
+  i=10
+  while [ $i -le "$n" ]; do
+    mi=$(mac_of "$ns-h$i")
+    ip -n "$ns-h$i" neigh replace 10.0.0.2 lladdr "$m1" dev eth1 nud permanent >>"$LOG" 2>&1 &&
+      ip -n "$ns-h1" neigh replace "$(star_addr $i)" lladdr "$mi" dev eth1 nud permanent >>"$LOG" 2>&1 &&
+      ip netns exec "$ns-h$i" ping -c1 -W2 -q 10.0.0.2 >>"$LOG" 2>&1 && ok=$((ok + 1))
+    tries=$((tries + 1))
+    i=$((i + 10))
+  done
+  put "capmem.$n.pings" "$ok/$tries"
+  if l=$(cap_list "$lab"); then
+    put "capmem.$n.links" "$(echo "$l" | awk '{ print $1 }')"
+    put "capmem.$n.files" "$(echo "$l" | awk '{ print $2 }')"
+    put "capmem.$n.packets" "$(echo "$l" | awk '{ print $3 }')"
+  fi
+  put "capmem.$n.pss1" "$(pss_of "$pid")"
+  [ "$ok" = "$tries" ] || { log "capture memory star $n: only $ok of $tries pings answered"; put "capmem.$n.ping" FAIL; }
+  lab_down "$lab"
+}
+
+# capdep_once MODE R: timed deploy and destroy of star CAP_DEPLOY_N with capture on (the
+# default) or off; the lab directory is removed after each run, so that every deploy
+# starts without a previous run's capture files.
+capdep_once() {
+  local mode=$1 r=$2 n=$CAP_DEPLOY_N lab=capdep file t0 t1 rc k="capdep.$1"
+  file="$TMP/capdep-$mode.yaml"
+  [ -s "$file" ] || sh "$here/gen-lab.sh" star "$n" "$lab" "$PFX" \
+    "$([ "$mode" = off ] && echo false)" >"$file" || return 1
+  t0=$(now)
+  "$NL" -q deploy "$file" >>"$LOG" 2>&1
+  rc=$?
+  t1=$(now)
+  if [ $rc != 0 ]; then
+    log "netloom deploy star $n (capture $mode) failed (exit $rc)"
+    tail -5 "$LOG" >&3
+    put "$k.deploy.r$r" FAIL
+    lab_down "$lab"
+    return 1
+  fi
+  put "$k.deploy.r$r" "$(sub "$t1" "$t0")"
+  [ "$r" = 1 ] && put "$k.pss" "$(pss_of "$(sup_pid "$lab")")"
+  t0=$(now)
+  "$NL" -q destroy "$lab" >>"$LOG" 2>&1 || log "netloom destroy star $n (capture $mode) failed"
+  t1=$(now)
+  put "$k.destroy.r$r" "$(sub "$t1" "$t0")"
+  rm -rf "$TMP/netloom-$lab"
+  settle
+}
+
+# ping_stats LAB NODE ADDR: "MEAN STDEV LOST%" of 50 pings 0.02 s apart (RTT in ms)
+ping_stats() {
+  "$NL" exec "$1" "$2" -- ping -c 50 -i 0.02 -W 2 "$3" 2>>"$LOG" | tee -a "$LOG" | awk '
+    { for (i = 1; i <= NF; i++) if ($i ~ /^time=/) { v = substr($i, 6); s += v; q += v * v; n++ } }
+    END {
+      if (n == 0) { print "- - 100"; exit }
+      m = s / n; d = n > 1 ? (q - n * m * m) / (n - 1) : 0; if (d < 0) d = 0
+      printf "%.3f %.3f %.0f\n", m, sqrt(d), (50 - n) * 2
+    }'
+}
+# imp_put KEY "MEAN STDEV LOST": KEY.mean, KEY.sd, KEY.lost
+imp_put() { put "$1.mean" "${2%% *}"; put "$1.lost" "${2##* }"; put "$1.sd" "$(echo "$2" | awk '{ print $2 }')"; }
+
+# imp_run: a:eth1 -- b:eth1 (capture off); plain TCP, then delay=50ms on a:eth1 (ping,
+# UDP at 200 Mbit/s), then reset and TCP again. Results under imp.*
+imp_run() {
+  local lab=imp file out="$TMP/imp-udp.json" v
+  file="$TMP/$lab.yaml"
+  sh "$here/gen-lab.sh" pair - "$lab" "$PFX" false >"$file" || return 1
+  lab_up "$file" "$lab" || { put imp.plain FAIL; return 1; }
+  imp_put imp.base "$(ping_stats "$lab" a 10.9.0.2)"
+  iperf_tcp "$lab" a b 10.9.0.2 imp.plain
+  if ! "$NL" link "$lab" a:eth1 set delay=50ms >>"$LOG" 2>&1; then
+    log "netloom link $lab a:eth1 set delay=50ms failed"
+    put imp.set FAIL
+    lab_down "$lab"
+    return 1
+  fi
+  imp_put imp.delay "$(ping_stats "$lab" a 10.9.0.2)"
+  if iperf_server "$lab" b 10.9.0.2; then
+    iperf_client "$lab" a "$out" -c 10.9.0.2 -u -b 200M -t "$IPERF_TIME"
+    iperf_done
+    v=$(jq -r '(.end.sum_received // .end.sum) as $r
+               | "\(.end.sum_sent.bits_per_second) \($r.bits_per_second) \($r.lost_percent) \($r.lost_packets) \($r.packets) \($r.jitter_ms)"' \
+          "$out" 2>/dev/null)
+    case "$v" in
+      [0-9]*)
+        set -- $v
+        put imp.udp.sent "$(awk -v b="$1" 'BEGIN { printf "%.1f", b / 1e6 }')"
+        put imp.udp.recv "$(awk -v b="$2" 'BEGIN { printf "%.1f", b / 1e6 }')"
+        put imp.udp.loss "$(awk -v b="$3" 'BEGIN { printf "%.3f", b }')"
+        put imp.udp.lost "$4"
+        put imp.udp.packets "$5"
+        put imp.udp.jitter "$(awk -v b="$6" 'BEGIN { printf "%.3f", b }')"
+        ;;
+      *)
+        log "UDP iperf3 through the impairment failed: $(jq -r '.error // empty' "$out" 2>/dev/null)"
+        put imp.udp FAIL
+        ;;
+    esac
+  else
+    put imp.udp FAIL
+  fi
+  # a:eth1: delay=50ms / path: userspace (...) / frames N, sent N, lost N, ..., dropped (queue full) N
+  "$NL" link "$lab" a:eth1 show >"$TMP/show" 2>>"$LOG"
+  cat "$TMP/show" >>"$LOG"
+  put imp.path.set "$(awk '$1 == "path:" { print $2 }' "$TMP/show")"
+  put imp.frames "$(awk '$1 == "frames" { sub(/,/, "", $2); print $2 }' "$TMP/show")"
+  put imp.qdrop "$(awk '/queue full/ { print $NF }' "$TMP/show")"
+  if "$NL" link "$lab" a:eth1 reset >>"$LOG" 2>&1; then
+    "$NL" link "$lab" a:eth1 show >"$TMP/show" 2>>"$LOG"
+    if grep -q 'path:' "$TMP/show"; then
+      put imp.path.reset "$(awk '$1 == "path:" { print $2 }' "$TMP/show")"
+    else
+      put imp.path.reset plain
+    fi
+    iperf_tcp "$lab" a b 10.9.0.2 imp.reset
+  else
+    log "netloom link $lab a:eth1 reset failed"
+    put imp.reset FAIL
+  fi
+  lab_down "$lab"
+}
+
 # --------------------------------------------------------------------------- run
 
 T_START=$(now)
@@ -510,6 +780,39 @@ if [ "$MN_MAX" -ge 100 ]; then
   fi
   settle
 fi
+
+LOADNET="-"
+if [ "$CAP_DEPLOY_N" -gt 0 ] 2>/dev/null; then
+  log "netloom star $CAP_DEPLOY_N, capture on vs off ($REPS runs each, alternating)"
+  r=1
+  while [ $r -le "$REPS" ]; do
+    capdep_once on $r
+    capdep_once off $r
+    r=$((r + 1))
+  done
+  for mode in on off; do
+    put "capdep.$mode.deploy" "$(median "capdep.$mode.deploy")"
+    put "capdep.$mode.destroy" "$(median "capdep.$mode.destroy")"
+    put "capdep.$mode.deploys" "$(values "capdep.$mode.deploy" | tr -d ' ')"
+  done
+fi
+for n in $CAP_MEM_SIZES; do
+  log "supervisor memory, star $n (captured links)"
+  cap_mem "$n"
+done
+if [ "$NET" = 1 ]; then
+  if [ $HAVE_IPERF = 0 ]; then
+    log "iperf3 or jq missing: no capture cost and no impairment measurements"
+  else
+    LOADNET=$(cut -d' ' -f1-3 /proc/loadavg)
+    log "capture cost: iperf3 TCP with capture off / on / snaplen 256 (load $LOADNET)"
+    cap_cost off false
+    cap_cost on ""
+    cap_cost s256 "{snaplen: 256}"
+    log "impairment: delay=50ms, UDP 200 Mbit/s, plain vs reset"
+    imp_run
+  fi
+fi
 T_END=$(now)
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -521,7 +824,8 @@ BIG=$(echo $SIZES_SORTED | awk '{ print $NF }')
 report() {
   awk -v sizes="$SIZES_SORTED" -v big="$BIG" -v date="$(date -u '+%Y-%m-%d %H:%M UTC')" \
       -v kernel="$(uname -r)" -v ncpu="$(nproc)" -v total="$TOTAL" \
-      -v gnutime="$GNUTIME" -v mnmax="$MN_MAX" -v load0="$LOAD0" -v load1="$LOAD1" -v reps="$REPS" '
+      -v gnutime="$GNUTIME" -v mnmax="$MN_MAX" -v load0="$LOAD0" -v load1="$LOAD1" -v reps="$REPS" \
+      -v capn="$CAP_DEPLOY_N" -v memsizes="$CAP_MEM_SIZES" -v itime="$IPERF_TIME" -v loadnet="$LOADNET" '
   { r[$1] = $2 }
   function g(k) { return (k in r) ? r[k] : "-" }
   function num(x) { return x ~ /^-?[0-9.]+$/ }
@@ -630,6 +934,137 @@ report() {
     else
       print "Mininet per-host PSS was not measured in this run."
     print ""
+    print "## Deploy with capture on and off"
+    print ""
+    if (num(g("capdep.on.deploy")) && num(g("capdep.off.deploy"))) {
+      print "How to read: the same star " capn " lab (" capn " links) deployed with the default " \
+            "capture (every link captured) and with `capture: false`, " reps " runs of each, " \
+            "alternating on / off so that the load of the machine hits both alike; each cell is " \
+            "the median, with every run in brackets. The lab directory is removed after each " \
+            "run, so no deploy has a previous run'\''s capture files to replace. *on / off* " \
+            "above 1 is what turning capture on adds to deploy (target: at most 1.20, i.e. " \
+            "within 20 %). *supervisor PSS* is the lab'\''s supervisor right after the first deploy."
+      print ""
+      print "| lab | capture on: deploy (s) | capture off: deploy (s) | on / off | capture on: destroy (s) | capture off: destroy (s) | supervisor PSS on / off (MB) |"
+      print "|---|--:|--:|--:|--:|--:|--:|"
+      on = g("capdep.on.deploy"); off = g("capdep.off.deploy")
+      printf "| star %d | %s (%s) | %s (%s) | %.2f | %s | %s | %s / %s |\n", capn,
+             s2(on), lst(g("capdep.on.deploys")), s2(off), lst(g("capdep.off.deploys")), on / off,
+             s2(g("capdep.on.destroy")), s2(g("capdep.off.destroy")),
+             mb(g("capdep.on.pss")), mb(g("capdep.off.pss"))
+    } else
+      print "Not measured in this run."
+    print ""
+    print "## Supervisor memory with captured links"
+    print ""
+    nm = split(memsizes, M, " ")
+    if (nm > 0 && num(g("capmem." M[1] ".pss0"))) {
+      print "How to read: star N has N captured links, all on one supervisor. *after deploy* is " \
+            "the supervisor'\''s PSS (/proc/PID/smaps_rollup) as soon as `netloom deploy` returns; " \
+            "*after pings* is its PSS after one ping from every 10th host (h10, h20, ...) to h1 " \
+            "(static ARP and FDB entries keep each ping on its two links) and a " \
+            "`netloom capture LAB --list`, which makes the supervisor write out what it holds, " \
+            "so by then the links have open rings and files. *links with files* counts the " \
+            "links that have at least one capture file at that point: more than the pinged " \
+            "ones, because each host'\''s kernel sends an IGMPv3 membership report when its " \
+            "eth1 comes up, which the switch floods to every port. *per link* is the PSS after " \
+            "the pings divided by N (fixed costs included)."
+      print ""
+      print "| captured links | PSS after deploy (MB) | PSS after pings (MB) | growth (MB) | per link (kB) | links with files | frames captured | pings answered |"
+      print "|---|--:|--:|--:|--:|--:|--:|--:|"
+      for (i = 1; i <= nm; i++) {
+        n = M[i]; p0 = g("capmem." n ".pss0"); p1 = g("capmem." n ".pss1")
+        printf "| star %d: %d | %s | %s | %s | %s | %s | %s | %s |\n", n, n, mb(p0), mb(p1),
+               (num(p0) && num(p1)) ? sprintf("%+.1f", (p1 - p0) / 1024) : "-", per(p1, n),
+               g("capmem." n ".files"), g("capmem." n ".packets"), g("capmem." n ".pings")
+      }
+    } else
+      print "Not measured in this run."
+    print ""
+    print "## Capture cost"
+    print ""
+    if (num(g("cap.off.gbps"))) {
+      print "How to read: two hosts on a switch (h1 and h2 on sw1, two links), one iperf3 TCP " \
+            "stream h1 → h2 for " itime " s, in three labs that differ only in `capture`: " \
+            "`false`, the default (every link, snaplen 65535) and `{snaplen: 256}`. " \
+            "*throughput* is iperf3'\''s receiver rate; *vs off* is that over the capture-off " \
+            "rate (target ≥ 90 %). *supervisor CPU* is the supervisor'\''s utime + stime " \
+            "(/proc/PID/stat) from just before the test to after the `capture --list` that " \
+            "follows it; *captured* is the wire length of the frames it captured meanwhile, " \
+            "from its own byte counter, both links together (each frame crosses two captured " \
+            "links, so without drops it is twice iperf3'\''s traffic; TCP segmentation offload " \
+            "makes most frames up to 64 kB). *CPU s per captured Gbit* is the first over the " \
+            "second. *dropped* is the sum of the DROPS column of `netloom capture LAB --list`: " \
+            "frames the links carried that the capture lost, in % of all it saw. The load " \
+            "average when these runs started was " loadnet " (2 CPUs: iperf3'\''s client, " \
+            "server and the supervisor share them)."
+      print ""
+      print "| capture | throughput (Gbit/s) | vs capture off | supervisor CPU (s) | captured (Gbit) | supervisor CPU s per captured Gbit | frames captured | frames dropped | dropped |"
+      print "|---|--:|--:|--:|--:|--:|--:|--:|--:|"
+      base = g("cap.off.gbps")
+      for (t = 1; t <= 3; t++) {
+        m = t == 1 ? "off" : t == 2 ? "on" : "s256"
+        lbl = t == 1 ? "`capture: false`" : t == 2 ? "default (snaplen 65535)" : "`capture: {snaplen: 256}`"
+        v = g("cap." m ".gbps"); c = g("cap." m ".cpu"); gb = g("cap." m ".gbit")
+        pk = g("cap." m ".packets"); dr = g("cap." m ".drops")
+        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", lbl, v,
+               (num(v) && base > 0) ? sprintf("%.0f %%", v * 100 / base) : "-", c, gb,
+               (num(c) && num(gb) && gb > 0) ? sprintf("%.4f", c / gb) : "-",
+               t == 1 ? "-" : pk, t == 1 ? "-" : dr,
+               (t > 1 && num(pk) && num(dr) && pk + dr > 0) ? sprintf("%.1f %%", dr * 100 / (pk + dr)) : "-"
+      }
+    } else
+      print "Not measured in this run (iperf3 and jq are needed; BENCH_NET=1)."
+    print ""
+    print "## Impairment"
+    print ""
+    if (num(g("imp.base.mean")) || num(g("imp.plain"))) {
+      print "How to read: hosts a and b on one direct link (a:eth1 10.9.0.1 -- b:eth1 " \
+            "10.9.0.2, `capture: false` so that only the impairment path is measured). " \
+            "`netloom link LAB a:eth1 set delay=50ms` delays what a sends; b'\''s replies go " \
+            "back undelayed, so a ping'\''s RTT is the base RTT + the one-way delay a → b. " \
+            "Each ping row is 50 pings 0.02 s apart (`ping -c 50 -i 0.02`), mean and sample " \
+            "standard deviation of their RTTs; *one-way delay* is the difference of the two " \
+            "means (target 50 ± 2 ms)."
+      print ""
+      print "| a → b ping (50 × 0.02 s) | mean RTT (ms) | stdev (ms) | lost |"
+      print "|---|--:|--:|--:|"
+      printf "| plain link | %s | %s | %s %% |\n", g("imp.base.mean"), g("imp.base.sd"), g("imp.base.lost")
+      printf "| a:eth1 delay=50ms | %s | %s | %s %% |\n", g("imp.delay.mean"), g("imp.delay.sd"), g("imp.delay.lost")
+      owd = (num(g("imp.delay.mean")) && num(g("imp.base.mean"))) ? g("imp.delay.mean") - g("imp.base.mean") : "-"
+      printf "| **one-way delay a → b** | **%s** | | |\n", num(owd) ? sprintf("%.2f", owd) : "-"
+      print ""
+      print "With the delay still set, UDP from a to b: `iperf3 -u -b 200M -t " itime "`. " \
+            "*sent* is the client'\''s rate, *received*, *lost* and *jitter* are from the " \
+            "receiver'\''s report (iperf3'\''s jitter: the smoothed variation of the datagrams'\''" \
+            " transit time, RFC 1889). *impairer frames* is what the supervisor took from " \
+            "a:eth1 and *queue-full drops* what it had to drop because its delay queue was " \
+            "full (`netloom link LAB a:eth1 show`; it counts the ping and iperf3'\''s control " \
+            "connection too). Target: loss < 1 %."
+      print ""
+      print "| a → b UDP, delay=50ms | sent (Mbit/s) | received (Mbit/s) | lost | lost / datagrams | jitter (ms) | impairer frames | queue-full drops |"
+      print "|---|--:|--:|--:|--:|--:|--:|--:|"
+      printf "| iperf3 -u -b 200M | %s | %s | %s %% | %s / %s | %s | %s | %s |\n", g("imp.udp.sent"),
+             g("imp.udp.recv"), g("imp.udp.loss"), g("imp.udp.lost"), g("imp.udp.packets"),
+             g("imp.udp.jitter"), g("imp.frames"), g("imp.qdrop")
+      print ""
+      print "Then TCP throughput (one iperf3 stream a → b, " itime " s) of the same link before " \
+            "any impairment and after `netloom link LAB a:eth1 reset`: an end without " \
+            "impairments must not go through the supervisor, so after the reset the link is " \
+            "a plain veth again and its throughput returns to the plain value (target: ≥ 90 % " \
+            "of it, one run each on a shared machine). *path* is what `link show` says: " \
+            "`userspace` while impaired, *plain* when it reports no impairment."
+      print ""
+      print "| a → b TCP | throughput (Gbit/s) | vs plain | path |"
+      print "|---|--:|--:|:-:|"
+      pl = g("imp.plain"); rs = g("imp.reset")
+      printf "| plain veth, before any impairment | %s | 100 %% | plain |\n", pl
+      printf "| after `set delay=50ms` and `reset` | %s | %s | %s (while set: %s) |\n", rs,
+             (num(pl) && num(rs) && pl > 0) ? sprintf("%.0f %%", rs * 100 / pl) : "-",
+             g("imp.path.reset"), g("imp.path.set")
+    } else
+      print "Not measured in this run (iperf3 and jq are needed; BENCH_NET=1)."
+    print ""
     print "## Targets"
     print ""
     print "| target | measured | |"
@@ -653,6 +1088,31 @@ report() {
     if (num(rss))
       printf "| memory per host ((deploy peak RSS + supervisor PSS) / N, star %d) < Mininet'\''s %s kB PSS | %.1f kB | %s |\n",
              big, lim, rss / big, verdict(rss / big < lim)
+    base = g("cap.off.gbps")
+    for (t = 2; t <= 3; t++) {
+      m = t == 2 ? "on" : "s256"
+      v = g("cap." m ".gbps")
+      if (num(base) && num(v) && base > 0)
+        printf "| iperf3 TCP with %s ≥ 90 %% of `capture: false` (%s of %s Gbit/s) | %.0f %% | %s |\n",
+               t == 2 ? "capture on (snaplen 65535)" : "`capture: {snaplen: 256}`", v, base,
+               v * 100 / base, verdict(v >= 0.9 * base)
+    }
+    on = g("capdep.on.deploy"); off = g("capdep.off.deploy")
+    if (num(on) && num(off) && off > 0)
+      printf "| star %d deploy with capture on within 20 %% of capture off (%s s vs %s s) | %+.0f %% | %s |\n",
+             capn, s2(on), s2(off), (on / off - 1) * 100, verdict(on <= 1.2 * off)
+    v = g("imp.udp.loss")
+    if (num(v))
+      printf "| UDP at 200 Mbit/s through delay=50ms: loss < 1 %% | %s %% | %s |\n", v, verdict(v < 1)
+    if (num(g("imp.delay.mean")) && num(g("imp.base.mean"))) {
+      owd = g("imp.delay.mean") - g("imp.base.mean")
+      printf "| one-way delay with delay=50ms: 50 ± 2 ms (RTT stdev %s ms) | %.2f ms | %s |\n",
+             g("imp.delay.sd"), owd, verdict(owd >= 48 && owd <= 52)
+    }
+    pl = g("imp.plain"); rs = g("imp.reset")
+    if (num(pl) && num(rs) && pl > 0)
+      printf "| TCP after `link ... reset` back to the plain link'\''s (≥ 90 %% of %s Gbit/s) | %.0f %% | %s |\n",
+             pl, rs * 100 / pl, verdict(rs >= 0.9 * pl)
   }' "$RES"
 }
 
