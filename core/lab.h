@@ -71,6 +71,11 @@ int loom_lab_destroy (const char *name, unsigned flags, loom_error_t *err);
  */
 int loom_lab_cleanup_file (const char *lab_file, char **removed, loom_error_t *err);
 
+/* What a lab file says about where its lab keeps things (name, labdir, capture
+ * settings, links with their capture directories) — for a lab that is not deployed
+ * any more, whose captures are still there. */
+json_t *loom_lab_state_from_file (const char *lab_file, loom_error_t *err);
+
 /* Names of the labs that have state (deployed, or left by a crash); sorted. *names is a
  * NULL-terminated array owned by the caller (free each, then the array). */
 int loom_lab_list (char ***names, loom_error_t *err);

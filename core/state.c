@@ -104,6 +104,45 @@ endpoint_json (const struct loom_iface *iface)
   return json_pack ("{s:s, s:s}", "node", iface->node->name, "interface", iface->name);
 }
 
+/* The links as state.json lists them, with each link's capture directory name:
+ * "<node>-<if>" of its first endpoint, with the link's index added on the rare clash
+ * ("a-b"+"c" and "a"+"b-c"). */
+static json_t *
+links_json (const struct loom_lab *lab)
+{
+  json_t *links = json_array ();
+  size_t i, k;
+
+  for (i = 0; i < lab->n_links; i++)
+    {
+      const struct loom_link *link = lab->links[i];
+      json_t *l = json_object ();
+      json_object_set_new (l, "a", endpoint_json (link->a));
+      json_object_set_new (l, "z", endpoint_json (link->b));
+      if (link->mtu)
+        json_object_set_new (l, "mtu", json_integer (link->mtu));
+      json_object_set_new (l, "capture", json_boolean (link->capture));
+      {
+        char *name = loom_xasprintf ("%s-%s", link->a->node->name, link->a->name);
+        for (k = 0; k < i; k++)
+          if (strcmp (json_string_value (json_object_get (json_array_get (links, k),
+                                                          "capture_name")),
+                      name)
+              == 0)
+            {
+              char *n2 = loom_xasprintf ("%s-%zu", name, i);
+              free (name);
+              name = n2;
+              break;
+            }
+        json_object_set_new (l, "capture_name", json_string (name));
+        free (name);
+      }
+      json_array_append_new (links, l);
+    }
+  return links;
+}
+
 json_t *
 loom_state_build (const struct loom_lab *lab, const struct loom_node_rt *rt,
                   const char *file_abs, const char *labdir, const char *status)
@@ -222,35 +261,8 @@ loom_state_build (const struct loom_lab *lab, const struct loom_node_rt *rt,
     }
   json_object_set_new (root, "nodes", nodes);
 
-  for (i = 0; i < lab->n_links; i++)
-    {
-      const struct loom_link *link = lab->links[i];
-      json_t *l = json_object ();
-      json_object_set_new (l, "a", endpoint_json (link->a));
-      json_object_set_new (l, "z", endpoint_json (link->b));
-      if (link->mtu)
-        json_object_set_new (l, "mtu", json_integer (link->mtu));
-      json_object_set_new (l, "capture", json_boolean (link->capture));
-      {
-        /* The capture directory: "<node>-<if>" of the first endpoint; the link's
-         * index is added on the rare name clash ("a-b"+"c" and "a"+"b-c"). */
-        char *name = loom_xasprintf ("%s-%s", link->a->node->name, link->a->name);
-        for (k = 0; k < i; k++)
-          if (strcmp (json_string_value (json_object_get (json_array_get (links, k),
-                                                          "capture_name")),
-                      name)
-              == 0)
-            {
-              char *n2 = loom_xasprintf ("%s-%zu", name, i);
-              free (name);
-              name = n2;
-              break;
-            }
-        json_object_set_new (l, "capture_name", json_string (name));
-        free (name);
-      }
-      json_array_append_new (links, l);
-    }
+  json_decref (links);
+  links = links_json (lab);
   json_object_set_new (root, "links", links);
   return root;
 }
@@ -449,4 +461,29 @@ loom_lab_resolve (const char *arg, loom_error_t *err)
     }
   loom_error_make (err, 0, "no lab named '%s' is deployed", arg);
   return NULL;
+}
+
+json_t *
+loom_lab_state_from_file (const char *lab_file, loom_error_t *err)
+{
+  struct loom_diags diags = { 0 };
+  struct loom_lab *lab = loom_topology_load (lab_file, &diags);
+  json_t *root;
+  char *labdir;
+
+  if (lab == NULL)
+    {
+      loom_autofree char *first = diags.n ? loom_diag_format (&diags.items[0]) : NULL;
+      loom_error_make (err, 0, "cannot read lab file %s%s%s", lab_file, first ? ": " : "",
+                       first ? first : "");
+      loom_diags_clear (&diags);
+      return NULL;
+    }
+  loom_diags_clear (&diags);
+  labdir = loom_xasprintf ("%s/netloom-%s", lab->dir, lab->name);
+  root = json_pack ("{s:s, s:s, s:{s:i}, s:o}", "name", lab->name, "labdir", labdir, "capture",
+                    "snaplen", (int) lab->capture.snaplen, "links", links_json (lab));
+  free (labdir);
+  loom_lab_free (lab);
+  return root;
 }

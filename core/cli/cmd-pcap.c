@@ -41,7 +41,10 @@ pcap_exec (struct loom_args *args)
   const char *want = args->argv[1];
   const char *out_path = loom_args_get (args, "output");
   loom_error_t err = NULL;
-  json_t *st = loom_lab_state_load (args->lab, &err), *l;
+  /* A lab that is gone is read from its file: its captures stay after destroy. */
+  json_t *st = args->lab ? loom_lab_state_load (args->lab, &err)
+                         : loom_lab_state_from_file (args->argv[0], &err),
+         *l;
   const char *labdir, *name = NULL, *endpoint = NULL, *peer_s = NULL;
   loom_autofree char *ep = NULL;
   loom_autofree char *peer = NULL;
@@ -84,10 +87,11 @@ pcap_exec (struct loom_args *args)
         return loom_cli_fail (args->cmd->name, "link %s is not captured (capture: false)", want);
       return loom_cli_fail (args->cmd->name,
                             "lab '%s' has no link '%s' (name a link by either end, e.g. h1:eth1)",
-                            args->lab, want);
+                            args->lab ? args->lab : args->argv[0], want);
     }
   /* A running supervisor first writes out what it holds, so the export has every
    * frame up to now. */
+  if (args->lab)
   {
     json_t *req = json_pack ("{s:s}", "cmd", "captures");
     loom_error_t e = NULL;
@@ -160,12 +164,13 @@ const struct loom_cmd loom_cmd_pcap = {
   .summary = "Export a link's capture as one pcapng file",
   .help = "Joins the ring of capture files of one link (named by either end, e.g. h1:eth1)\n"
           "into one pcapng, packets in order: what the link carried since the lab was\n"
-          "deployed, as far back as the ring's size limit keeps.\n",
+          "deployed, as far back as the ring's size limit keeps. After destroy, give the\n"
+          "lab file: the captures stay until destroy --cleanup.\n",
   .example = "  netloom pcap quickstart h1:eth1 -o h1.pcapng\n"
              "  netloom pcap quickstart r1:eth2 | tshark -r -\n",
   .opts = pcap_opts,
   .min_args = 2,
   .max_args = 2,
-  .flags = LOOM_CMD_LAB_ARG,
+  .flags = LOOM_CMD_LAB_ARG | LOOM_CMD_LAB_MAY_BE_GONE,
   .exec = pcap_exec,
 };

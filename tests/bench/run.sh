@@ -965,10 +965,11 @@ report() {
             "(static ARP and FDB entries keep each ping on its two links) and a " \
             "`netloom capture LAB --list`, which makes the supervisor write out what it holds, " \
             "so by then the links have open rings and files. *links with files* counts the " \
-            "links that have at least one capture file at that point: more than the pinged " \
-            "ones, because each host'\''s kernel sends an IGMPv3 membership report when its " \
-            "eth1 comes up, which the switch floods to every port. *per link* is the PSS after " \
-            "the pings divided by N (fixed costs included)."
+            "links that have at least one capture file at that point: the pinged tenth and " \
+            "h1'\''s, or every link if the switch has flooded a frame to all its ports by then " \
+            "(a Linux bridge sends an IGMPv3 report for 224.0.0.106 shortly after it comes " \
+            "up). *per link* is " \
+            "the PSS after the pings divided by N (fixed costs included)."
       print ""
       print "| captured links | PSS after deploy (MB) | PSS after pings (MB) | growth (MB) | per link (kB) | links with files | frames captured | pings answered |"
       print "|---|--:|--:|--:|--:|--:|--:|--:|"
