@@ -262,6 +262,8 @@ loom_frr_stop (struct loom_frr_node *fn)
               kill (fn->pids[i], SIGKILL);
             close (pidfd);
           }
+        else
+          kill (fn->pids[i], SIGKILL); /* no pidfds here: no way to give it time */
         while (waitpid (fn->pids[i], NULL, 0) < 0 && errno == EINTR)
           ;
         fn->pids[i] = 0;

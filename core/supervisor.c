@@ -1139,6 +1139,12 @@ loom_supervisor_kill (const char *lab, pid_t pid, loom_error_t *err)
   if (pid <= 0 || !is_our_supervisor (pid, lab))
     return 0; /* gone, or the pid now belongs to someone else */
   pidfd = syscall (SYS_pidfd_open, pid, 0);
+  if (pidfd < 0 && errno == ENOSYS)
+    {
+      /* No pidfds (an old kernel, or valgrind): no way to wait for it, so no grace. */
+      kill (pid, SIGKILL);
+      return 0;
+    }
   if (pidfd < 0)
     return errno == ESRCH ? 0 : loom_error_make (err, errno, "pidfd_open %d", (int) pid);
   if (kill (pid, SIGTERM) < 0 && errno != ESRCH)
