@@ -18,11 +18,13 @@ trap 'rm -f "$out"' EXIT
 
 for t in $(find build/tests -type f -perm -u+x -name 'test_*' | sort) $(ls tests/e2e/*.sh 2>/dev/null | sort); do
   printf '== %s\n' "$t"
+  # A hung program must not hang CI: each gets a bound far above its normal time.
   case "$t" in
-    *.sh) sh "$t" >"$out" 2>&1 ;;
-    *) "$t" >"$out" 2>&1 ;;
+    *.sh) timeout 900 sh "$t" >"$out" 2>&1 ;;
+    *) timeout 1200 "$t" >"$out" 2>&1 ;;
   esac
   rc=$?
+  [ "$rc" -eq 124 ] && echo "$t: timed out" >>"$out"
   cat "$out"
   case "$t" in
     *.sh)
