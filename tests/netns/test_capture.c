@@ -189,7 +189,13 @@ START_TEST (test_destroy_keeps_captures_until_cleanup)
    * frame); destroy --cleanup removes them. */
   tl_deploy_ok (lab);
   json_decref (sync_captures ("keep"));
-  ck_assert_msg (stat (h1, &st) < 0, "the previous run's capture is still there");
+  /* The file may already be there again (the bridge sends an IGMP report to every port
+   * when it comes up), but none of the previous run's pings are in it. */
+  if (stat (h1, &st) == 0)
+    {
+      loom_autofree char *f = tshark_fields (h1);
+      ck_assert_int_eq (count_lines (f, ",8,", true), 0);
+    }
   ck_assert (tl_ping ("keep", "h1", "10.0.1.12"));
   json_decref (sync_captures ("keep"));
   {
@@ -290,39 +296,15 @@ START_TEST (test_ring_caps_hold_under_flood)
   loom_autofree char *root = loom_xasprintf ("%s/netloom-flood/captures", tl_tmpdir);
   loom_autofree char *la = loom_xasprintf ("%s/a-eth1", root);
   loom_autofree char *lb = loom_xasprintf ("%s/b-eth1", root);
-  loom_autofree char *ns = loom_xasprintf ("%s-flood-b", tl_prefix);
   uint64_t largest = 0, ta, tb, total;
   json_t *caps;
-  pid_t server;
 
   tl_deploy_ok (lab);
   /* iperf3 server in b, one-shot; a floods it for two seconds once it listens. */
   {
-    int pipefd[2];
-    FILE *f;
-    char line[256];
-    bool listening = false;
-
-    ck_assert_int_eq (pipe (pipefd), 0);
-    server = fork ();
-    if (server == 0)
-      {
-        dup2 (pipefd[1], 1);
-        close (pipefd[0]);
-        execlp ("ip", "ip", "netns", "exec", ns, "iperf3", "-s", "-1", "-B", "10.7.0.2",
-                "--forceflush", (char *) NULL);
-        _exit (127);
-      }
-    close (pipefd[1]);
-    f = fdopen (pipefd[0], "r");
-    while (!listening && fgets (line, sizeof line, f))
-      listening = strstr (line, "listening") != NULL;
-    ck_assert_msg (listening, "iperf3 server did not start");
+    struct tl_iperf server = tl_iperf_server ("flood", "b", "10.7.0.2");
     ck_assert_int_eq (TL_RUN ("flood", "a", "iperf3", "-c", "10.7.0.2", "-t", "2"), 0);
-    while (fgets (line, sizeof line, f))
-      ;
-    fclose (f);
-    loom_wait_status (server);
+    tl_iperf_server_end (&server);
   }
   caps = sync_captures ("flood");
   ck_assert_int_gt (json_integer_value (json_object_get (json_array_get (json_object_get (caps, "links"), 0), "packets")), 1000);

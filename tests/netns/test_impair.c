@@ -106,39 +106,17 @@ END_TEST
 START_TEST (test_rate)
 {
   struct loom_lab *lab = tl_load ("rate", pair);
-  loom_autofree char *ns = loom_xasprintf ("%s-rate-b", tl_prefix);
   loom_autofree char *out = NULL;
-  int pipefd[2];
-  pid_t server;
-  FILE *f;
-  char line[256];
-  bool listening = false;
+  struct tl_iperf server;
   const char *p;
   double mbit;
 
   tl_deploy_ok (lab);
   impair ("rate", "a:eth1", "rate=10mbit");
-  ck_assert_int_eq (pipe (pipefd), 0);
-  server = fork ();
-  if (server == 0)
-    {
-      dup2 (pipefd[1], 1);
-      close (pipefd[0]);
-      execlp ("ip", "ip", "netns", "exec", ns, "iperf3", "-s", "-1", "-B", "10.9.0.2",
-              "--forceflush", (char *) NULL);
-      _exit (127);
-    }
-  close (pipefd[1]);
-  f = fdopen (pipefd[0], "r");
-  while (!listening && fgets (line, sizeof line, f))
-    listening = strstr (line, "listening") != NULL;
-  ck_assert (listening);
+  server = tl_iperf_server ("rate", "b", "10.9.0.2");
   tl_run ("rate", "a", &out,
           (const char *const[]){ "iperf3", "-c", "10.9.0.2", "-t", "4", "-f", "m", NULL });
-  while (fgets (line, sizeof line, f))
-    ;
-  fclose (f);
-  loom_wait_status (server);
+  tl_iperf_server_end (&server);
   p = strstr (out, "receiver");
   ck_assert_msg (p != NULL, "iperf3: %s", out);
   while (p > out && p[-1] != '\n')

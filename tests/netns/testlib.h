@@ -315,6 +315,51 @@ tl_assert_clean (const char *name)
   ck_assert_msg (tl_find_supervisor (name) == 0, "the supervisor of %s still runs", name);
 }
 
+/* A one-shot iperf3 server in a node, bound to addr, returned once it listens (its
+ * "listening" line: an event, not a delay). tl_iperf_server_end() waits for it. */
+struct tl_iperf
+{
+  pid_t pid;
+  FILE *out;
+};
+
+static inline struct tl_iperf
+tl_iperf_server (const char *lab, const char *node, const char *addr)
+{
+  loom_autofree char *ns = loom_xasprintf ("%s-%s-%s", tl_prefix, lab, node);
+  struct tl_iperf s;
+  int pipefd[2];
+  char line[256];
+  bool listening = false;
+
+  ck_assert_int_eq (pipe (pipefd), 0);
+  s.pid = fork ();
+  if (s.pid == 0)
+    {
+      dup2 (pipefd[1], 1);
+      close (pipefd[0]);
+      execlp ("ip", "ip", "netns", "exec", ns, "iperf3", "-s", "-1", "-B", addr, "--forceflush",
+              (char *) NULL);
+      _exit (127);
+    }
+  close (pipefd[1]);
+  s.out = fdopen (pipefd[0], "r");
+  while (!listening && fgets (line, sizeof line, s.out))
+    listening = strstr (line, "listening") != NULL;
+  ck_assert_msg (listening, "iperf3 server in %s did not start", node);
+  return s;
+}
+
+static inline void
+tl_iperf_server_end (struct tl_iperf *s)
+{
+  char line[256];
+  while (fgets (line, sizeof line, s->out))
+    ;
+  fclose (s->out);
+  loom_wait_status (s->pid);
+}
+
 /* main() of a netns test program: root check, a run of its own, the suite. */
 static inline int
 tl_main (Suite *(*make_suite) (void), const char *program)
