@@ -97,9 +97,10 @@ loom_tc_tbf (struct nl_sock *sk, int ifindex, uint64_t rate_bps, loom_error_t *e
   struct nl_msg *msg = tc_msg (RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, ifindex,
                                TC_H_MAKE (1u << 16, 0), TC_H_ROOT, 0);
   uint64_t bytes_ps = rate_bps / 8;
-  /* Burst: 5 ms at the rate, at least a few full frames; queue: 100 ms at the rate. */
-  uint32_t burst = (uint32_t) (bytes_ps / 200 > 3 * 1514 ? bytes_ps / 200 : 3 * 1514);
-  uint32_t limit = (uint32_t) (bytes_ps / 10 > 8 * 1514 ? bytes_ps / 10 : 8 * 1514);
+  /* Burst: 10 ms at the rate, at least ten full frames (smaller buckets make TCP lose
+   * more than the rate takes); queue: 200 ms at the rate. */
+  uint32_t burst = (uint32_t) (bytes_ps / 100 > 10 * 1514 ? bytes_ps / 100 : 10 * 1514);
+  uint32_t limit = (uint32_t) (bytes_ps / 5 > 20 * 1514 ? bytes_ps / 5 : 20 * 1514);
   struct tc_tbf_qopt q = { 0 };
   struct nlattr *opts;
   int r;

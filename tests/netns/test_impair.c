@@ -115,7 +115,8 @@ START_TEST (test_rate)
   impair ("rate", "a:eth1", "rate=10mbit");
   server = tl_iperf_server ("rate", "b", "10.9.0.2");
   tl_run ("rate", "a", &out,
-          (const char *const[]){ "iperf3", "-c", "10.9.0.2", "-t", "4", "-f", "m", NULL });
+          (const char *const[]){ "iperf3", "-c", "10.9.0.2", "-t", "5", "-O", "1", "-f", "m",
+                                 NULL });
   tl_iperf_server_end (&server);
   p = strstr (out, "receiver");
   ck_assert_msg (p != NULL, "iperf3: %s", out);
