@@ -14,6 +14,7 @@
 
 #include "core/util.h"
 #include "topology/model.h"
+#include "tests/unit/testdata.h"
 
 #define VTYSH "/usr/bin/vtysh"
 
@@ -392,27 +393,6 @@ START_TEST (test_frr_config_as_is)
 }
 END_TEST
 
-/* tests/unit/data, from the working directory (make runs from the top) or the binary. */
-static char *
-data_path (const char *name)
-{
-  char exe[PATH_MAX];
-  ssize_t n;
-  char *dir, *p;
-  int up;
-
-  if (access ("tests/unit/data", R_OK) == 0)
-    return loom_xasprintf ("tests/unit/data/%s", name);
-  n = readlink ("/proc/self/exe", exe, sizeof (exe) - 1);
-  ck_assert_int_gt (n, 0);
-  exe[n] = '\0';
-  dir = loom_xstrdup (exe);
-  for (up = 0; up < 4 && (p = strrchr (dir, '/')); up++)
-    *p = '\0';
-  p = loom_xasprintf ("%s/tests/unit/data/%s", dir, name);
-  free (dir);
-  return p;
-}
 
 START_TEST (test_frr_config_file)
 {

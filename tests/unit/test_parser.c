@@ -15,6 +15,7 @@
 
 #include "core/util.h"
 #include "topology/model.h"
+#include "tests/unit/testdata.h"
 
 static struct loom_diags diags;
 static struct loom_lab *lab;
@@ -112,28 +113,6 @@ kv (const struct loom_kv *kvs, size_t n, const char *key)
   return NULL;
 }
 
-/* tests/unit/data, found from the source file's path (make builds from the top) or from
- * the test binary's (build/tests/unit/test_parser). */
-static char *
-data_path (const char *name)
-{
-  char exe[PATH_MAX];
-  ssize_t n;
-  char *dir, *p;
-  int up;
-
-  if (access ("tests/unit/data", R_OK) == 0)
-    return loom_xasprintf ("tests/unit/data/%s", name);
-  n = readlink ("/proc/self/exe", exe, sizeof (exe) - 1);
-  ck_assert_int_gt (n, 0);
-  exe[n] = '\0';
-  dir = loom_xstrdup (exe);
-  for (up = 0; up < 4 && (p = strrchr (dir, '/')); up++)
-    *p = '\0';
-  p = loom_xasprintf ("%s/tests/unit/data/%s", dir, name);
-  free (dir);
-  return p;
-}
 
 /* The helpers in model.c */
 
