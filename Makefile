@@ -6,7 +6,7 @@
 #   make bench    deploy/destroy benchmarks (writes docs/benchmarks.md)
 
 CC       ?= cc
-PKGS     := yaml-0.1 jansson libnl-3.0 libnl-route-3.0 libpcap
+PKGS     := yaml-0.1 jansson libnl-3.0 libnl-route-3.0 libpcap libarchive slirp
 WARN     := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
             -Wno-unused-parameter -Wshadow
 ifeq ($(CI),true)
@@ -25,7 +25,7 @@ endif
 # Debian packages the build, the tests and `make run` need.
 DEB_PKGS := build-essential pkg-config libyaml-dev libjansson-dev libnl-3-dev \
             libnl-route-3-dev libpcap-dev check iperf3 iproute2 iputils-ping busybox-static tshark jq \
-            tcpdump procps psmisc frr
+            tcpdump procps psmisc frr libarchive-dev libslirp-dev libglib2.0-dev qemu-system-x86 qemu-utils
 DEB_BENCH_PKGS := mininet bridge-utils time
 DEB_FUZZ_PKGS := clang libclang-rt-dev
 DEB_STAMP := $(BUILD)/.deps-installed

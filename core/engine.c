@@ -518,6 +518,30 @@ start_supervisor (struct deploy *d, loom_error_t *err)
   return 0;
 }
 
+/* The supervisor's services (containers, VMs, the NAT node, published ports) start
+ * once the nodes' addresses are in place. */
+static int
+start_nodes (struct deploy *d, loom_error_t *err)
+{
+  json_t *req, *resp;
+
+  if (loom_fault_check ("start nodes", err) < 0)
+    return -1;
+  req = json_pack ("{s:s}", "cmd", "start-nodes");
+  resp = loom_supervisor_call_timeout (d->lab->name, req, 300000, err);
+  json_decref (req);
+  if (resp == NULL)
+    return loom_error_wrap (err, "starting nodes");
+  if (!json_is_true (json_object_get (resp, "ok")))
+    {
+      loom_error_make (err, 0, "%s", json_string_value (json_object_get (resp, "error")));
+      json_decref (resp);
+      return -1;
+    }
+  json_decref (resp);
+  return 0;
+}
+
 /* Routers with FRR start once their addresses are in place (the supervisor owns the
  * daemons). */
 static int
@@ -610,6 +634,10 @@ deploy_steps (struct deploy *d, loom_error_t *err)
   if (loom_parallel (lab->n_nodes, d->workers, phase_configure, d, err) < 0)
     return loom_error_wrap (err, "configuring nodes");
   loom_log (LOOM_LOG_DEBUG, "configure: %.3f s", loom_now () - t);
+  t = loom_now ();
+  if (start_nodes (d, err) < 0)
+    return -1;
+  loom_log (LOOM_LOG_DEBUG, "start nodes: %.3f s", loom_now () - t);
   if (start_routers (d, err) < 0)
     return -1;
   t = loom_now ();

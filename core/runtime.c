@@ -264,6 +264,11 @@ loom_lab_node_set (const char *lab, const char *node, bool start, loom_error_t *
           json_decref (loom_supervisor_call (lab, req, NULL));
           json_decref (req);
         }
+      /* Containers, VMs and the NAT node stop through the supervisor that owns them. */
+      json_t *req = json_pack ("{s:s, s:s}", "cmd", "node-stop", "node", node);
+      json_t *resp = loom_supervisor_call_timeout (lab, req, 60000, NULL);
+      json_decref (req);
+      json_decref (resp);
       kill_node_processes (ns);
     }
   sk = ns_sock (ns, err);
@@ -282,6 +287,18 @@ loom_lab_node_set (const char *lab, const char *node, bool start, loom_error_t *
   if (r == 0 && start)
     r = node_routes (n, sk, err);
   loom_nl_close (sk);
+  if (r == 0 && start)
+    {
+      json_t *req = json_pack ("{s:s, s:s}", "cmd", "node-start", "node", node);
+      json_t *resp = loom_supervisor_call_timeout (lab, req, 300000, err);
+      json_decref (req);
+      if (resp == NULL)
+        r = loom_error_wrap (err, "starting %s", node);
+      else if (!json_is_true (json_object_get (resp, "ok")))
+        r = loom_error_make (err, 0, "starting %s: %s", node,
+                             json_string_value (json_object_get (resp, "error")));
+      json_decref (resp);
+    }
   if (r == 0 && start && json_object_get (n, "frr"))
     {
       json_t *req = json_pack ("{s:s, s:s}", "cmd", "start-router", "node", node);

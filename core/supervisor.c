@@ -27,6 +27,7 @@
 #include "core/nl.h"
 #include "core/node.h"
 #include "core/lab.h"
+#include "core/service.h"
 #include "core/state.h"
 #include "core/supervisor.h"
 #include "core/util.h"
@@ -44,6 +45,7 @@ enum
   EV_INOTIFY,
   EV_TIMER,
   EV_IMPAIR,
+  EV_WATCH, /* a service's fd (struct watch) */
 };
 #define EV_TAG(type, idx) (((uint64_t) (type) << 32) | (uint32_t) (idx))
 
@@ -56,6 +58,27 @@ struct cap
   bool dirty; /* written since the last flush */
 };
 
+/* The services, in start order (stopped in reverse). */
+static const struct loom_service *const services[] = {
+  NULL,
+};
+#define MAX_SERVICES 8
+_Static_assert (sizeof services / sizeof services[0] <= MAX_SERVICES, "MAX_SERVICES");
+
+struct watch
+{
+  int fd; /* -1: free slot */
+  loom_sup_fd_fn fn;
+  void *ctx;
+};
+
+struct child
+{
+  pid_t pid;
+  loom_sup_exit_fn fn;
+  void *ctx;
+};
+
 struct client
 {
   int fd;
@@ -64,7 +87,7 @@ struct client
   char buf[CLIENT_BUF];
 };
 
-struct sup
+struct loom_sup
 {
   char *lab;
   char *statedir;
@@ -89,6 +112,12 @@ struct sup
   bool routers_started;
   time_t started;
   bool stop;
+  struct watch *watches;
+  size_t n_watches;
+  struct child *children;
+  size_t n_children;
+  void *priv[MAX_SERVICES];
+  bool services_started;
 };
 
 static void
@@ -178,7 +207,7 @@ ns_socket (struct ns_cache *nc, const char *ns, loom_error_t *err)
 /* Opens a ring for every captured link of the lab and attaches the capture programs
  * to the link's first endpoint. */
 static int
-open_captures (struct sup *s, json_t *state, loom_error_t *err)
+open_captures (struct loom_sup *s, json_t *state, loom_error_t *err)
 {
   json_t *cap = json_object_get (state, "capture");
   const char *labdir = json_string_value (json_object_get (state, "labdir"));
@@ -299,7 +328,7 @@ open_captures (struct sup *s, json_t *state, loom_error_t *err)
 static int
 on_frame (uint32_t link_id, const struct loom_frame *fr, void *ctx)
 {
-  struct sup *s = ctx;
+  struct loom_sup *s = ctx;
   struct cap *c = &s->caps[link_id];
   loom_error_t err = NULL;
 
@@ -320,7 +349,7 @@ on_frame (uint32_t link_id, const struct loom_frame *fr, void *ctx)
 }
 
 static void
-flush_dirty (struct sup *s)
+flush_dirty (struct loom_sup *s)
 {
   size_t i;
   for (i = 0; i < s->n_dirty; i++)
@@ -334,7 +363,7 @@ flush_dirty (struct sup *s)
 /* Takes what the ring holds, a bounded batch at a time so the API socket is not
  * starved under a flood (level-triggered epoll brings us back). */
 static void
-drain_capture (struct sup *s)
+drain_capture (struct loom_sup *s)
 {
   int rounds = 0;
   while (loom_bpfcap_consume (&s->bpf, on_frame, s, 512) == 512 && ++rounds < 16)
@@ -343,10 +372,11 @@ drain_capture (struct sup *s)
 }
 
 static json_t *
-cmd_status (struct sup *s)
+cmd_status (struct loom_sup *s)
 {
   uint64_t packets = 0, bytes = 0, drops = 0;
   size_t i, n_links = 0;
+  json_t *out;
 
   for (i = 0; i < s->n_caps; i++)
     {
@@ -357,17 +387,21 @@ cmd_status (struct sup *s)
       bytes += s->caps[i].ring.bytes;
       drops += loom_bpfcap_drops (&s->bpf, i);
     }
-  return json_pack ("{s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "ok", 1, "lab", s->lab,
-                    "pid", (json_int_t) getpid (), "started", (json_int_t) s->started, "uptime",
-                    (json_int_t) (time (NULL) - s->started), "links", (json_int_t) n_links,
-                    "packets", (json_int_t) packets, "bytes", (json_int_t) bytes, "drops",
-                    (json_int_t) drops, "capture_bytes", (json_int_t) s->set.total);
+  out = json_pack ("{s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "ok", 1, "lab", s->lab,
+                   "pid", (json_int_t) getpid (), "started", (json_int_t) s->started, "uptime",
+                   (json_int_t) (time (NULL) - s->started), "links", (json_int_t) n_links,
+                   "packets", (json_int_t) packets, "bytes", (json_int_t) bytes, "drops",
+                   (json_int_t) drops, "capture_bytes", (json_int_t) s->set.total);
+  for (i = 0; services[i]; i++)
+    if (services[i]->status && s->services_started)
+      services[i]->status (s, s->priv[i], out);
+  return out;
 }
 
 /* Writes out everything the sockets hold: frames the kernel delivered before the
  * request are in the files when the answer comes (a sync point for readers). */
 static void
-drain_all (struct sup *s)
+drain_all (struct loom_sup *s)
 {
   if (s->n_caps)
     while (loom_bpfcap_consume (&s->bpf, on_frame, s, 4096) > 0)
@@ -376,7 +410,7 @@ drain_all (struct sup *s)
 }
 
 static json_t *
-cmd_captures (struct sup *s)
+cmd_captures (struct loom_sup *s)
 {
   json_t *links = json_array ();
   size_t i, j;
@@ -410,12 +444,169 @@ cmd_captures (struct sup *s)
                     (int) s->snaplen);
 }
 
-static int start_routers (struct sup *s, loom_error_t *err);
-static json_t *cmd_impair (struct sup *s, json_t *req);
-static json_t *cmd_impair_show (struct sup *s);
+static int start_routers (struct loom_sup *s, loom_error_t *err);
+static json_t *cmd_impair (struct loom_sup *s, json_t *req);
+static json_t *cmd_impair_show (struct loom_sup *s);
+
+/* ---- the service API (core/service.h) ------------------------------------------ */
+
+void
+loom_sup_log (const char *fmt, ...)
+{
+  va_list ap;
+  char buf[2048];
+
+  va_start (ap, fmt);
+  vsnprintf (buf, sizeof buf, fmt, ap);
+  va_end (ap);
+  logf_ ("%s", buf);
+}
+
+int
+loom_sup_watch (struct loom_sup *s, int fd, uint32_t events, loom_sup_fd_fn fn, void *ctx,
+                loom_error_t *err)
+{
+  struct epoll_event ev = { .events = events };
+  size_t i;
+
+  for (i = 0; i < s->n_watches; i++)
+    if (s->watches[i].fd == fd)
+      break;
+  if (i == s->n_watches)
+    for (i = 0; i < s->n_watches; i++)
+      if (s->watches[i].fd < 0)
+        break;
+  if (i == s->n_watches)
+    {
+      struct watch w = { .fd = -1 };
+      LOOM_PUSH (s->watches, s->n_watches, w);
+    }
+  ev.data.u64 = EV_TAG (EV_WATCH, i);
+  if (epoll_ctl (s->epfd, s->watches[i].fd == fd ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) < 0)
+    return loom_error_make (err, errno, "epoll_ctl");
+  s->watches[i].fd = fd;
+  s->watches[i].fn = fn;
+  s->watches[i].ctx = ctx;
+  return 0;
+}
+
+void
+loom_sup_unwatch (struct loom_sup *s, int fd)
+{
+  size_t i;
+
+  for (i = 0; i < s->n_watches; i++)
+    if (s->watches[i].fd == fd)
+      {
+        epoll_ctl (s->epfd, EPOLL_CTL_DEL, fd, NULL);
+        s->watches[i].fd = -1;
+        s->watches[i].fn = NULL;
+      }
+}
+
+void
+loom_sup_child (struct loom_sup *s, pid_t pid, loom_sup_exit_fn fn, void *ctx)
+{
+  struct child c = { pid, fn, ctx };
+  LOOM_PUSH (s->children, s->n_children, c);
+}
+
+json_t *
+loom_sup_state (struct loom_sup *s)
+{
+  return s->state;
+}
+
+const char *
+loom_sup_lab (struct loom_sup *s)
+{
+  return s->lab;
+}
+
+const char *
+loom_sup_statedir (struct loom_sup *s)
+{
+  return s->statedir;
+}
+
+const char *
+loom_sup_labdir (struct loom_sup *s)
+{
+  const char *d = json_string_value (json_object_get (s->state, "labdir"));
+  return d ? d : ".";
+}
+
+int
+loom_sup_journal (struct loom_sup *s, const char *type, const char *arg, loom_error_t *err)
+{
+  loom_autofree char *path = loom_xasprintf ("%s/journal", s->statedir);
+  loom_autofree char *line = loom_xasprintf ("%s %s\n", type, arg);
+  loom_autoclose int fd = open (path, O_WRONLY | O_APPEND | O_CLOEXEC);
+  size_t len = strlen (line);
+
+  if (fd < 0)
+    return loom_error_make (err, errno, "open %s", path);
+  if (write (fd, line, len) != (ssize_t) len || fdatasync (fd) < 0)
+    return loom_error_make (err, errno, "write %s", path);
+  return 0;
+}
+
+/* Starts every service (once): at "start-nodes" during a deploy, or at setup on a
+ * running lab. */
+static int
+start_services (struct loom_sup *s, loom_error_t *err)
+{
+  size_t i;
+
+  if (s->services_started)
+    return 0;
+  s->services_started = true;
+  for (i = 0; services[i]; i++)
+    if (services[i]->start && services[i]->start (s, &s->priv[i], err) < 0)
+      return loom_error_wrap (err, "%s", services[i]->name);
+  return 0;
+}
+
+static void
+stop_services (struct loom_sup *s)
+{
+  size_t i;
+
+  for (i = 0; services[i]; i++)
+    ;
+  while (i-- > 0)
+    if (services[i]->stop && s->services_started)
+      services[i]->stop (s, s->priv[i]);
+  s->services_started = false;
+}
 
 static json_t *
-handle (struct sup *s, const char *line, bool privileged)
+error_response (loom_error_t *err)
+{
+  loom_autofree char *t = loom_error_text (*err);
+  loom_error_release (err);
+  return json_pack ("{s:b, s:s}", "ok", 0, "error", t);
+}
+
+/* Stops or starts the services' part of a node ({"cmd": "node-stop"|"node-start",
+ * "node": ...}). */
+static json_t *
+cmd_node_set (struct loom_sup *s, json_t *req, bool start)
+{
+  const char *node = json_string_value (json_object_get (req, "node"));
+  loom_error_t err = NULL;
+  size_t i;
+
+  if (node == NULL)
+    return json_pack ("{s:b, s:s}", "ok", 0, "error", "expected \"node\"");
+  for (i = 0; services[i]; i++)
+    if (services[i]->node_set && services[i]->node_set (s, s->priv[i], node, start, &err) < 0)
+      return error_response (&err);
+  return json_pack ("{s:b}", "ok", 1);
+}
+
+static json_t *
+handle (struct loom_sup *s, const char *line, bool privileged)
 {
   json_error_t jerr;
   json_t *req = json_loads (line, 0, &jerr), *resp;
@@ -485,14 +676,29 @@ handle (struct sup *s, const char *line, bool privileged)
       s->stop = true;
       resp = json_pack ("{s:b}", "ok", 1);
     }
+  else if (strcmp (cmd, "start-nodes") == 0)
+    {
+      loom_error_t err = NULL;
+      resp = start_services (s, &err) < 0 ? error_response (&err) : json_pack ("{s:b}", "ok", 1);
+    }
+  else if (strcmp (cmd, "node-stop") == 0 || strcmp (cmd, "node-start") == 0)
+    resp = cmd_node_set (s, req, cmd[5] == 's' && cmd[6] == 't' && cmd[7] == 'a');
   else
-    resp = json_pack ("{s:b, s:s+}", "ok", 0, "error", "unknown command ", cmd);
+    {
+      size_t i;
+      resp = NULL;
+      for (i = 0; services[i] && resp == NULL; i++)
+        if (services[i]->handle)
+          resp = services[i]->handle (s, s->priv[i], cmd, req, privileged);
+      if (resp == NULL)
+        resp = json_pack ("{s:b, s:s+}", "ok", 0, "error", "unknown command ", cmd);
+    }
   json_decref (req);
   return resp;
 }
 
 static void
-client_close (struct sup *s, int idx)
+client_close (struct loom_sup *s, int idx)
 {
   epoll_ctl (s->epfd, EPOLL_CTL_DEL, s->clients[idx]->fd, NULL);
   close (s->clients[idx]->fd);
@@ -501,7 +707,7 @@ client_close (struct sup *s, int idx)
 }
 
 static void
-client_read (struct sup *s, int idx)
+client_read (struct loom_sup *s, int idx)
 {
   struct client *c = s->clients[idx];
   ssize_t r = read (c->fd, c->buf + c->len, sizeof c->buf - c->len - 1);
@@ -545,7 +751,7 @@ client_read (struct sup *s, int idx)
 }
 
 static void
-client_accept (struct sup *s)
+client_accept (struct loom_sup *s)
 {
   int fd = accept4 (s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), i;
   struct epoll_event ev = { .events = EPOLLIN };
@@ -573,7 +779,7 @@ client_accept (struct sup *s)
 
 /* Applies what state.json says one interface's egress suffers. */
 static int
-apply_impair (struct sup *s, json_t *node, json_t *iface, loom_error_t *err)
+apply_impair (struct loom_sup *s, json_t *node, json_t *iface, loom_error_t *err)
 {
   const char *text = json_string_value (json_object_get (iface, "impair"));
   const char *ifname = json_string_value (json_object_get (iface, "name"));
@@ -611,7 +817,7 @@ apply_impair (struct sup *s, json_t *node, json_t *iface, loom_error_t *err)
 
 /* Every impairment the state lists (at start). */
 static int
-apply_impairs (struct sup *s, loom_error_t *err)
+apply_impairs (struct loom_sup *s, loom_error_t *err)
 {
   json_t *n, *f;
   size_t i, j;
@@ -624,7 +830,7 @@ apply_impairs (struct sup *s, loom_error_t *err)
 }
 
 static json_t *
-cmd_impair (struct sup *s, json_t *req)
+cmd_impair (struct loom_sup *s, json_t *req)
 {
   const char *node = json_string_value (json_object_get (req, "node"));
   const char *ifname = json_string_value (json_object_get (req, "interface"));
@@ -660,7 +866,7 @@ cmd_impair (struct sup *s, json_t *req)
 }
 
 static json_t *
-cmd_impair_show (struct sup *s)
+cmd_impair_show (struct loom_sup *s)
 {
   json_t *list = json_array (), *n, *f;
   size_t i, j;
@@ -693,7 +899,7 @@ cmd_impair_show (struct sup *s)
 
 /* Starts the FRR daemons of every router that has a configuration. */
 static int
-start_routers (struct sup *s, loom_error_t *err)
+start_routers (struct loom_sup *s, loom_error_t *err)
 {
   const char *labdir = json_string_value (json_object_get (s->state, "labdir"));
   json_t *n, *d;
@@ -733,13 +939,22 @@ start_routers (struct sup *s, loom_error_t *err)
 /* A child exited: say which; an FRR daemon that dies is not restarted by itself (the
  * log says why; `netloom supervisor LAB stop/start` or a node restart brings it back). */
 static void
-reap_children (struct sup *s)
+reap_children (struct loom_sup *s)
 {
   int status;
   pid_t pid;
   size_t i, k;
 
   while ((pid = waitpid (-1, &status, WNOHANG)) > 0)
+    {
+    for (i = 0; i < s->n_children; i++)
+      if (s->children[i].pid == pid)
+        {
+          struct child c = s->children[i];
+          s->children[i] = s->children[--s->n_children];
+          c.fn (s, c.ctx, pid, status);
+          break;
+        }
     for (i = 0; i < s->n_routers; i++)
       for (k = 0; k < s->routers[i].n_daemons; k++)
         if (s->routers[i].pids[k] == pid)
@@ -748,10 +963,11 @@ reap_children (struct sup *s)
             logf_ ("router %s: %s exited (status %d)", s->routers[i].node,
                    s->routers[i].daemons[k], status);
           }
+    }
 }
 
 static int
-setup (struct sup *s, loom_error_t *err)
+setup (struct loom_sup *s, loom_error_t *err)
 {
   loom_autofree char *path = loom_xasprintf ("%s/state.json", s->statedir);
   json_t *state;
@@ -771,14 +987,6 @@ setup (struct sup *s, loom_error_t *err)
     return -1;
   if (apply_impairs (s, err) < 0)
     return -1;
-  /* During a deploy the routers start once their addresses are there (deploy asks,
-   * "start-routers"), so each picks its router id from them; a supervisor started
-   * again on a running lab starts them right away. */
-  if (!json_is_string (json_object_get (state, "status"))
-      || strcmp (json_string_value (json_object_get (state, "status")), "deploying") != 0)
-    if (start_routers (s, err) < 0)
-      return -1;
-
   sigemptyset (&mask);
   sigaddset (&mask, SIGTERM);
   sigaddset (&mask, SIGINT);
@@ -811,13 +1019,22 @@ setup (struct sup *s, loom_error_t *err)
   chmod (s->sockpath, 0666);
   ev.data.u64 = EV_TAG (EV_LISTEN, 0);
   epoll_ctl (s->epfd, EPOLL_CTL_ADD, s->listen_fd, &ev);
+
+  /* During a deploy the routers and services start once the nodes' addresses are there
+   * (deploy asks: "start-nodes", "start-routers"), so each picks its router id from
+   * them; a supervisor started again on a running lab starts them right away. */
+  if (!json_is_string (json_object_get (state, "status"))
+      || strcmp (json_string_value (json_object_get (state, "status")), "deploying") != 0)
+    if (start_services (s, err) < 0 || start_routers (s, err) < 0)
+      return -1;
   return 0;
 }
 
 static void
-teardown (struct sup *s)
+teardown (struct loom_sup *s)
 {
   size_t i;
+  stop_services (s);
   for (i = 0; i < s->n_routers; i++)
     loom_frr_stop (&s->routers[i]);
   drain_all (s);
@@ -838,7 +1055,7 @@ teardown (struct sup *s)
 int
 loom_supervisor_run (const char *lab, int ready_fd)
 {
-  struct sup s = {
+  struct loom_sup s = {
     .lab = (char *) lab, .listen_fd = -1, .sig_fd = -1, .ino_fd = -1, .timer_fd = -1
   };
   struct epoll_event evs[MAX_EVENTS];
@@ -909,6 +1126,10 @@ loom_supervisor_run (const char *lab, int ready_fd)
                   drain_capture (&s);
                 break;
               }
+            case EV_WATCH:
+              if (idx < s.n_watches && s.watches[idx].fn)
+                s.watches[idx].fn (&s, s.watches[idx].ctx, s.watches[idx].fd, evs[i].events);
+              break;
             case EV_INOTIFY:
               logf_ ("the lab's state directory is gone: stopping");
               s.stop = true;

@@ -103,6 +103,38 @@ struct loom_frr
 struct loom_node;
 struct loom_link;
 
+/* A host path bound into a container (`binds: ["data:/srv", "/etc/x:/etc/x:ro"]`). */
+struct loom_bind
+{
+  char *src; /* absolute (relative paths in the file are relative to the lab file) */
+  char *dst; /* absolute path inside the container */
+  bool ro;
+  struct loom_mark mark;
+};
+
+/* A named volume (`volumes: ["web-data:/var/www"]`): a directory kept in the lab
+ * directory across destroy and deploy, removed only by `destroy --cleanup`. */
+struct loom_volume
+{
+  char *name; /* [A-Za-z0-9_.-], as loom_name_valid() */
+  char *dst;  /* absolute path inside the container */
+  bool ro;
+  struct loom_mark mark;
+};
+
+/* A published port (`ports: ["8080:80", "127.0.0.1:5353:53/udp"]`), or for a nat
+ * node a host port forwarded into the lab (`hostfwd: ["2222:10.0.2.15:22"]`). */
+struct loom_port
+{
+  char host_addr[64]; /* "127.0.0.1" unless given ("0.0.0.0", "::1" ...) */
+  uint16_t host_port;
+  char node_addr[64]; /* hostfwd only: the lab address forwarded to; "" for ports */
+  uint16_t node_port;
+  int proto;          /* IPPROTO_TCP (default) or IPPROTO_UDP */
+  char *text;         /* as written */
+  struct loom_mark mark;
+};
+
 struct loom_iface
 {
   char *name; /* eth1, p3 ... */
@@ -144,6 +176,38 @@ struct loom_node
   bool vlan_filtering;
   bool stp;
   bool capture; /* false: links touching this node are not captured */
+  /* containers (kind container / linux); cmd and entrypoint as argv (a string in the
+   * file is split as a shell would, without expansion); NULL/0 when not given */
+  char *rootfs; /* `rootfs: DIR`, absolute; NULL when the node uses `image` */
+  char **cmd;
+  size_t n_cmd;
+  bool has_cmd; /* given (an empty list clears the image's) */
+  char **entrypoint;
+  size_t n_entrypoint;
+  bool has_entrypoint;
+  char *workdir;
+  char *user;     /* "name", "uid", "uid:gid" */
+  char *hostname; /* default: the node's name */
+  struct loom_bind *binds;
+  size_t n_binds;
+  struct loom_volume *volumes;
+  size_t n_volumes;
+  double cpu;      /* CPUs (0.5, 2); 0 = no limit */
+  uint64_t memory; /* bytes; 0 = no limit (containers) or the default (VMs) */
+  /* any kind: ports published on the host */
+  struct loom_port *ports;
+  size_t n_ports;
+  /* VMs (kind vm); image is a disk (qcow2/raw) path, absolute, or a built-in guest
+   * ("netloom-tiny") */
+  char *kernel; /* absolute; NULL when none */
+  char *initrd;
+  char *append;
+  int cpus;    /* 0 = 1 */
+  char *accel; /* "auto" (default), "kvm", "tcg" */
+  /* nat */
+  struct loom_port *hostfwd;
+  size_t n_hostfwd;
+  char *nat_network; /* "10.0.2.0/24" by default: the nat node's DHCP/gateway subnet */
   /* canvas position; has_position false when the file gives none */
   bool has_position;
   double x, y;
