@@ -13,6 +13,8 @@
 
 #include "core/lab.h"
 #include "core/frr.h"
+#include "core/image.h"
+#include "core/node.h"
 #include "core/netns.h"
 #include "core/state.h"
 #include "core/supervisor.h"
@@ -59,6 +61,26 @@ loom_lab_check_supported (const struct loom_lab *lab, struct loom_diags *diags)
                           ops ? ops->needs : "an unknown device");
           n++;
         }
+      /* A container's image must be in the store before anything is created. */
+      if (node->kind == LOOM_KIND_CONTAINER && ops && !ops->needs && node->rootfs == NULL)
+        {
+          loom_error_t e = NULL;
+          struct loom_image *img = NULL;
+          if (node->image == NULL)
+            loom_diags_add (diags, LOOM_DIAG_ERROR, &node->mark,
+                            "node '%s': a container needs an image (image: busybox) or a "
+                            "root file system directory (rootfs: DIR)",
+                            node->name);
+          else if ((img = loom_image_resolve (node->image, &e)) == NULL)
+            {
+              loom_autofree char *t = loom_error_text (e);
+              loom_diags_add (diags, LOOM_DIAG_ERROR, &node->mark, "node '%s': %s", node->name,
+                              t);
+            }
+          n += img == NULL;
+          loom_image_free (img);
+          loom_error_release (&e);
+        }
       if (node->frr && !loom_frr_available ())
         {
           loom_diags_add (diags, LOOM_DIAG_ERROR, &node->frr->mark,
@@ -89,6 +111,49 @@ kv_object (const struct loom_kv *kv, size_t n)
   for (i = 0; i < n; i++)
     json_object_set_new (o, kv[i].key, json_string (kv[i].value));
   return o;
+}
+
+static json_t *
+strv_json (char *const *v, size_t n)
+{
+  json_t *a = json_array ();
+  size_t i;
+  for (i = 0; i < n; i++)
+    json_array_append_new (a, json_string (v[i]));
+  return a;
+}
+
+/* What the supervisor's container runtime needs to start a container node
+ * (core/container.c). cmd and entrypoint are null when the file does not give them. */
+static json_t *
+container_json (const struct loom_node *node)
+{
+  json_t *c = json_object (), *binds = json_array (), *vols = json_array ();
+  size_t i;
+
+  json_object_set_new (c, "image", node->rootfs || !node->image ? json_null ()
+                                                                 : json_string (node->image));
+  json_object_set_new (c, "rootfs", node->rootfs ? json_string (node->rootfs) : json_null ());
+  json_object_set_new (c, "cmd", node->has_cmd ? strv_json (node->cmd, node->n_cmd)
+                                               : json_null ());
+  json_object_set_new (c, "entrypoint", node->has_entrypoint
+                                            ? strv_json (node->entrypoint, node->n_entrypoint)
+                                            : json_null ());
+  json_object_set_new (c, "workdir", node->workdir ? json_string (node->workdir) : json_null ());
+  json_object_set_new (c, "user", node->user ? json_string (node->user) : json_null ());
+  json_object_set_new (c, "hostname", json_string (node->hostname ? node->hostname : node->name));
+  for (i = 0; i < node->n_binds; i++)
+    json_array_append_new (binds, json_pack ("{s:s, s:s, s:b}", "src", node->binds[i].src, "dst",
+                                             node->binds[i].dst, "ro", node->binds[i].ro));
+  json_object_set_new (c, "binds", binds);
+  for (i = 0; i < node->n_volumes; i++)
+    json_array_append_new (vols, json_pack ("{s:s, s:s, s:b}", "name", node->volumes[i].name,
+                                            "dst", node->volumes[i].dst, "ro",
+                                            node->volumes[i].ro));
+  json_object_set_new (c, "volumes", vols);
+  json_object_set_new (c, "cpu", json_real (node->cpu));
+  json_object_set_new (c, "memory", json_integer ((json_int_t) node->memory));
+  return c;
 }
 
 static void
@@ -209,6 +274,8 @@ loom_state_build (const struct loom_lab *lab, const struct loom_node_rt *rt,
           free (run);
           free (etc);
         }
+      if (node->kind == LOOM_KIND_CONTAINER)
+        json_object_set_new (n, "container", container_json (node));
       if (node->has_position)
         json_object_set_new (n, "position", json_pack ("{s:f, s:f}", "x", node->x, "y", node->y));
       for (j = 0; j < node->n_ifaces; j++)
@@ -394,6 +461,28 @@ loom_lab_state_load (const char *name, loom_error_t *err)
         sup = json_pack ("{s:s}", "state", "not running");
       }
     loom_error_release (&e);
+    /* Containers: the state of their process tree, as the supervisor sees it. */
+    json_array_foreach (nodes, i, node)
+    {
+      json_t *pst = json_object_get (json_object_get (sup, "containers"),
+                                    json_string_value (json_object_get (node, "name")));
+      const char *ps = json_string_value (json_object_get (pst, "state"));
+      if (json_object_get (node, "container") == NULL
+          || strcmp (json_string_value (json_object_get (node, "state")), "running") != 0)
+        continue;
+      if (pst == NULL)
+        json_object_set_new (node, "state", json_string ("down (no supervisor)"));
+      else
+        {
+          json_object_set (node, "process", pst);
+          if (ps && strcmp (ps, "exited") == 0)
+            json_object_set_new (node, "state",
+                                 json_sprintf ("exited %d", (int) json_integer_value (
+                                                                json_object_get (pst, "exit_code"))));
+          else if (ps)
+            json_object_set_new (node, "state", json_string (ps));
+        }
+    }
     json_object_set_new (root, "supervisor", sup);
   }
   status = json_string_value (json_object_get (root, "status"));

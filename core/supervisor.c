@@ -58,8 +58,11 @@ struct cap
   bool dirty; /* written since the last flush */
 };
 
+extern const struct loom_service loom_service_containers;
+
 /* The services, in start order (stopped in reverse). */
 static const struct loom_service *const services[] = {
+  &loom_service_containers,
   NULL,
 };
 #define MAX_SERVICES 8
