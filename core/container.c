@@ -653,6 +653,9 @@ container_init (struct launch *l)
       child_fail (3, &err);
     }
   close (4);
+  /* Unprivileged ICMP sockets for every group, as docker does: ping works for a
+   * container's non-root user too. */
+  write_text ("/proc/sys/net/ipv4/ping_group_range", "0 2147483647", NULL);
   if (sethostname (l->hostname, strlen (l->hostname)) < 0)
     {
       loom_error_make (&err, errno, "hostname %s", l->hostname);
