@@ -859,11 +859,22 @@ loom_node_spawn (const char *lab, const char *node, char *const argv[], loom_err
     {
       /* Every namespace of the container, its env, working directory and user. */
       loom_autofree char *statedir = loom_state_dir (lab);
+      /* The container's env, plus what says where the user is and what their
+       * terminal is (a shell's prompt needs them). */
+      static const char *const pass[] = { "TERM", "PS1", "NETLOOM_LAB", "NETLOOM_NODE" };
+      char *extra[5] = { NULL };
+      size_t k, ne = 0;
       struct loom_container_exec x = {
-        .argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1
+        .argv = argv, .extra_env = extra, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1
       };
+      for (k = 0; k < sizeof pass / sizeof pass[0]; k++)
+        if (getenv (pass[k]))
+          extra[ne++] = loom_xasprintf ("%s=%s", pass[k], getenv (pass[k]));
       json_decref (root);
-      return loom_container_spawn (statedir, node, &x, err);
+      pid = loom_container_spawn (statedir, node, &x, err);
+      for (k = 0; k < ne; k++)
+        free (extra[k]);
+      return pid;
     }
   ns = json_string_value (json_object_get (n, "netns"));
   nsfd = ns ? loom_netns_open (ns, err) : -1;

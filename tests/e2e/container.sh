@@ -1,0 +1,79 @@
+#!/bin/sh
+# Container nodes through the netloom command: a busybox container and a host on a
+# link; exec and shell enter the container's namespaces; logs (and logs -f until the lab
+# is destroyed); the lab file's exec: runs inside the container; a missing image is
+# refused before anything is created.
+. "$(dirname "$0")/lib.sh.inc"
+e2e_init k
+
+LAB=ct$$
+FILE="$T/$LAB.yaml"
+cat >"$FILE" <<YAML
+name: $LAB
+prefix: $PFX
+topology:
+  nodes:
+    c1:
+      kind: linux
+      image: busybox
+      env: {GREETING: hello}
+      exec: ["echo exec-sees-\$GREETING-in-\$(hostname) > /proc/1/fd/1"]
+    h1: {kind: host}
+  links:
+    - endpoints: ["c1:eth1", "h1:eth1"]
+      ipv4: ["10.79.0.1/24", "10.79.0.2/24"]
+YAML
+
+run "$NETLOOM" deploy "$FILE"
+assert "a lab with a busybox container deploys" rc_is 0
+
+run "$NETLOOM" exec "$LAB" c1 -- cat /etc/hostname
+assert "exec reads the container's /etc/hostname" out_has '^c1$'
+run "$NETLOOM" exec "$LAB" c1 -- cat /proc/1/comm
+assert "PID 1 in the container is netloom's init" out_has '^netloom-init$'
+run "$NETLOOM" exec "$LAB" c1 -- sh -c 'ls /proc | grep -c "^[0-9]"'
+assert "the container sees only its own few processes" test "$(cat "$OUT")" -le 5
+run "$NETLOOM" exec "$LAB" c1 -- test -e "$FILE"
+assert "a host file is not visible in the container" rc_is 1
+run "$NETLOOM" exec "$LAB" c1 -- ping -c 1 -W 2 10.79.0.2
+assert "the container pings the host node over the lab link" rc_is 0
+run "$NETLOOM" exec "$LAB" c1 -- sh -c 'exit 7'
+assert "exec passes the command's status through" rc_is 7
+run sh -c "echo 'hostname; exit' | '$NETLOOM' -q shell '$LAB' c1"
+assert "shell runs inside the container, with a prompt naming it" out_has "^\[$LAB:c1.*\]# c1$"
+
+run "$NETLOOM" logs "$LAB" c1
+assert "logs prints the container's output (the lab file's exec: wrote it)" out_has '^exec-sees-hello-in-c1$'
+run "$NETLOOM" logs "$LAB" h1
+assert "logs of a node without a log exits 1" rc_is 1
+assert "logs says that node has no log" err_has "has no log"
+
+spawn_bg sh -c "'$NETLOOM' logs '$LAB' c1 -f >'$T/follow' 2>&1"
+FOLLOW=$BG
+wait_for_output "$T/follow" '^exec-sees' "$FOLLOW"
+"$NETLOOM" exec "$LAB" c1 -- sh -c 'echo later-line >> /proc/1/fd/1'
+assert "logs -f prints what is added" wait_for_output "$T/follow" '^later-line$' "$FOLLOW"
+
+run "$NETLOOM" inspect "$LAB"
+assert "inspect shows the container running" out_has '| c1 *| container | running'
+
+run "$NETLOOM" destroy "$LAB"
+assert "destroy exits 0" rc_is 0
+assert "logs -f ends when the lab is destroyed" wait_for_output "$T/follow" 'was destroyed' "$FOLLOW"
+assert "no namespace is left" no_netns_of "$PFX"
+assert "no cgroup is left" test ! -e "/sys/fs/cgroup/memory/netloom/$PFX-$LAB-c1" -a ! -e "/sys/fs/cgroup/netloom/$PFX-$LAB-c1"
+assert "no mount is left on the host" no_netns_mounts
+
+cat >"$T/noimg.yaml" <<YAML
+name: ni$$
+prefix: $PFX
+topology:
+  nodes:
+    c1: {kind: linux, image: "no-such-image:1"}
+YAML
+run "$NETLOOM" deploy "$T/noimg.yaml"
+assert "deploy of a missing image fails" rc_is 2
+assert "the error names the lab file's line" err_has "noimg.yaml:[0-9]*:[0-9]*:.*no-such-image"
+assert "nothing is created for it" no_netns_of "$PFX"
+
+finish
