@@ -224,11 +224,11 @@ struct ctr
 {
   char *node;
   char *netns;
-  char *dir;     /* <statedir>/containers/<node> */
-  char *log;     /* <labdir>/logs/<node>.log */
-  json_t *conf;  /* the node's "container" object (a copy) */
-  json_t *env;   /* the node's "env" object (a copy) */
-  char *cg_mem;  /* cgroup directories; NULL when none */
+  char *dir;    /* <statedir>/containers/<node> */
+  char *log;    /* <labdir>/logs/<node>.log */
+  json_t *conf; /* the node's "container" object (a copy) */
+  json_t *env;  /* the node's "env" object (a copy) */
+  char *cg_mem; /* cgroup directories; NULL when none */
   char *cg_cpu;
   bool v2;
   uint64_t memory;
@@ -236,8 +236,8 @@ struct ctr
   enum ctr_state state;
   pid_t pid;
   int pidfd;
-  int report_fd;  /* init's status pipe */
-  int status;     /* the command's wait status, once exited */
+  int report_fd; /* init's status pipe */
+  int status;    /* the command's wait status, once exited */
   bool have_status;
   uint64_t oom_kills;
   char *error;
@@ -255,10 +255,10 @@ struct svc
 struct launch
 {
   const struct ctr *c;
-  char *root;     /* mount point of the overlay */
-  char *overlay;  /* overlay options */
+  char *root;    /* mount point of the overlay */
+  char *overlay; /* overlay options */
   char *hostname;
-  char *hosts;    /* the file to bind on /etc/hosts */
+  char *hosts; /* the file to bind on /etc/hosts */
   char *hostname_file;
   char **bind_src, **bind_dst;
   bool *bind_ro;
@@ -309,8 +309,7 @@ all_digits (const char *s)
 /* Finds @name (or the numeric id) in a passwd/group style file under @root: returns the
  * third field (the id) and, for passwd, the fourth (gid) and sixth (home). */
 static bool
-db_lookup (const char *root, const char *file, const char *name, long *id, long *gid,
-           char **home)
+db_lookup (const char *root, const char *file, const char *name, long *id, long *gid, char **home)
 {
   loom_autofree char *path = loom_xasprintf ("%s%s", root, file);
   loom_autofree char *data = NULL;
@@ -361,8 +360,7 @@ resolve_user (const char *root, const char *spec, uid_t *uid, gid_t *gid, char *
   if (!db_lookup (root, "/etc/passwd", copy, &u, &g, home))
     {
       if (!all_digits (copy))
-        return loom_error_make (err, 0, "user '%s' is not in the container's /etc/passwd",
-                                copy);
+        return loom_error_make (err, 0, "user '%s' is not in the container's /etc/passwd", copy);
       u = atol (copy);
       g = 0;
     }
@@ -374,8 +372,7 @@ resolve_user (const char *root, const char *spec, uid_t *uid, gid_t *gid, char *
       else if (all_digits (group))
         g = atol (group);
       else
-        return loom_error_make (err, 0, "group '%s' is not in the container's /etc/group",
-                                group);
+        return loom_error_make (err, 0, "group '%s' is not in the container's /etc/group", group);
     }
   if (*home == NULL)
     *home = loom_xstrdup (u == 0 ? "/root" : "/");
@@ -434,8 +431,7 @@ env_set (char ***envp, size_t *n, const char *kv)
 /* ---- the container's init (PID 1 of its PID namespace) ------------------------ */
 
 /* Reports a failure to the supervisor and ends the child. */
-static void __attribute__ ((noreturn))
-child_fail (int fd, loom_error_t *err)
+static void __attribute__ ((noreturn)) child_fail (int fd, loom_error_t *err)
 {
   loom_autofree char *t = loom_error_text (*err);
   dprintf (fd, "E%s\n", t);
@@ -466,11 +462,15 @@ mkfile (const char *path, loom_error_t *err)
 }
 
 static int
-do_mount (const char *src, const char *dst, const char *type, unsigned long flags,
-          const char *data, loom_error_t *err)
+do_mount (const char *src, const char *dst, const char *type, unsigned long flags, const char *data,
+          loom_error_t *err)
 {
   if (mount (src, dst, type, flags, data) < 0)
-    return loom_error_make (err, errno, "mount %s on %s", type ? type : src ? src : "(remount)", dst);
+    return loom_error_make (err, errno, "mount %s on %s",
+                            type  ? type
+                            : src ? src
+                                  : "(remount)",
+                            dst);
   return 0;
 }
 
@@ -493,8 +493,8 @@ bind_into (const char *root, const char *src, const char *dst, bool ro, loom_err
     {
       unsigned long keep = 0;
       if (statvfs (target, &sv) == 0)
-        keep = sv.f_flag & (ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_NOATIME | ST_NODIRATIME
-                            | ST_RELATIME);
+        keep = sv.f_flag
+               & (ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_NOATIME | ST_NODIRATIME | ST_RELATIME);
       if (do_mount (NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, NULL, err) < 0)
         return -1;
     }
@@ -506,7 +506,7 @@ setup_dev (const char *root, loom_error_t *err)
 {
   static const char *const devs[] = { "null", "zero", "full", "random", "urandom", "tty" };
   static const char *const links[][2] = {
-    { "/proc/self/fd", "fd" },   { "/proc/self/fd/0", "stdin" },
+    { "/proc/self/fd", "fd" },       { "/proc/self/fd/0", "stdin" },
     { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
     { "pts/ptmx", "ptmx" },
   };
@@ -514,8 +514,7 @@ setup_dev (const char *root, loom_error_t *err)
   size_t i;
 
   if (loom_mkdir_p (dev, 0755, err) < 0
-      || do_mount ("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k",
-                   err)
+      || do_mount ("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", err)
              < 0)
     return -1;
   for (i = 0; i < sizeof devs / sizeof devs[0]; i++)
@@ -539,8 +538,8 @@ setup_dev (const char *root, loom_error_t *err)
     if (do_mount ("devpts", pts, "devpts", MS_NOSUID | MS_NOEXEC,
                   "newinstance,ptmxmode=0666,mode=0620", err)
             < 0
-        || do_mount ("shm", shm, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                     "mode=1777,size=65536k", err)
+        || do_mount ("shm", shm, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k",
+                     err)
                < 0)
       return -1;
   }
@@ -564,8 +563,7 @@ setup_root (const struct launch *l, loom_error_t *err)
     loom_autofree char *sys = loom_xasprintf ("%s/sys", root);
     if (loom_mkdir_p (proc, 0555, err) < 0 || loom_mkdir_p (sys, 0555, err) < 0
         || do_mount ("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0
-        || do_mount ("sysfs", sys, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
-                     err)
+        || do_mount ("sysfs", sys, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err)
                < 0)
       return -1;
   }
@@ -608,8 +606,7 @@ child_fds (struct launch *l)
   l->netfd = 4;
 }
 
-static void __attribute__ ((noreturn))
-container_init (struct launch *l)
+static void __attribute__ ((noreturn)) container_init (struct launch *l)
 {
   loom_error_t err = NULL;
   sigset_t all, fwd;
@@ -807,26 +804,26 @@ hosts_text (json_t *state, const char *self, const char *hostname)
   bool self_listed = false;
 
   json_array_foreach (json_object_get (state, "nodes"), i, n)
-  {
-    const char *name = json_string_value (json_object_get (n, "name"));
-    const char *addr = NULL;
-    char *next;
-    json_array_foreach (json_object_get (n, "interfaces"), j, f)
-      if (!addr && json_array_size (json_object_get (f, "ipv4")))
-        addr = json_string_value (json_array_get (json_object_get (f, "ipv4"), 0));
-    if (!name || !addr)
-      continue;
     {
-      bool me = strcmp (name, self) == 0;
-      int plen = (int) strcspn (addr, "/");
-      next = loom_xasprintf ("%s%.*s\t%s%s%s\n", text, plen, addr, name,
-                             me && strcmp (hostname, name) != 0 ? " " : "",
-                             me && strcmp (hostname, name) != 0 ? hostname : "");
-      self_listed |= me;
+      const char *name = json_string_value (json_object_get (n, "name"));
+      const char *addr = NULL;
+      char *next;
+      json_array_foreach (json_object_get (n, "interfaces"), j, f)
+        if (!addr && json_array_size (json_object_get (f, "ipv4")))
+          addr = json_string_value (json_array_get (json_object_get (f, "ipv4"), 0));
+      if (!name || !addr)
+        continue;
+      {
+        bool me = strcmp (name, self) == 0;
+        int plen = (int) strcspn (addr, "/");
+        next = loom_xasprintf ("%s%.*s\t%s%s%s\n", text, plen, addr, name,
+                               me && strcmp (hostname, name) != 0 ? " " : "",
+                               me && strcmp (hostname, name) != 0 ? hostname : "");
+        self_listed |= me;
+      }
+      free (text);
+      text = next;
     }
-    free (text);
-    text = next;
-  }
   if (!self_listed)
     {
       char *next = loom_xasprintf ("%s127.0.1.1\t%s\n", text, hostname);
@@ -849,11 +846,13 @@ setup_cgroups (struct loom_sup *s, struct ctr *c, loom_error_t *err)
   free (c->cg_cpu);
   c->cg_mem = c->cg_cpu = NULL;
   if (!r.mem[0] && c->memory)
-    return loom_error_make (err, 0, "a memory limit needs the memory cgroup controller, which "
-                                    "this system does not have");
+    return loom_error_make (err, 0,
+                            "a memory limit needs the memory cgroup controller, which "
+                            "this system does not have");
   if (!r.cpu[0] && c->cpu > 0)
-    return loom_error_make (err, 0, "a cpu limit needs the cpu cgroup controller, which this "
-                                    "system does not have");
+    return loom_error_make (err, 0,
+                            "a cpu limit needs the cpu cgroup controller, which this "
+                            "system does not have");
   if (r.mem[0])
     c->cg_mem = loom_xasprintf ("%s/%s", r.mem, leaf);
   if (r.cpu[0] && c->cpu > 0)
@@ -998,10 +997,10 @@ plan_process (struct ctr *c, const struct loom_image *img, struct launch *l, loo
   if (img)
     strv_append (&envp, &ne, img->env, img->n_env);
   json_object_foreach (c->env, key, val)
-  {
-    loom_autofree char *kv = loom_xasprintf ("%s=%s", key, json_string_value (val) ?: "");
-    env_set (&envp, &ne, kv);
-  }
+    {
+      loom_autofree char *kv = loom_xasprintf ("%s=%s", key, json_string_value (val) ?: "");
+      env_set (&envp, &ne, kv);
+    }
   l->hostname = loom_xstrdup (hostname && *hostname ? hostname : c->node);
   {
     loom_autofree char *kv = loom_xasprintf ("HOSTNAME=%s", l->hostname);
@@ -1014,8 +1013,12 @@ plan_process (struct ctr *c, const struct loom_image *img, struct launch *l, loo
   {
     const char *wd = json_string_value (json_object_get (c->conf, "workdir"));
     const char *user = json_string_value (json_object_get (c->conf, "user"));
-    l->workdir = loom_xstrdup (wd && *wd ? wd : img && img->workdir && *img->workdir ? img->workdir : "/");
-    l->user = loom_xstrdup (user && *user ? user : img && img->user && *img->user ? img->user : "0");
+    l->workdir = loom_xstrdup (wd && *wd                              ? wd
+                               : img && img->workdir && *img->workdir ? img->workdir
+                                                                      : "/");
+    l->user = loom_xstrdup (user && *user                    ? user
+                            : img && img->user && *img->user ? img->user
+                                                             : "0");
   }
   return 0;
 }
@@ -1140,8 +1143,8 @@ ctr_start (struct loom_sup *s, struct ctr *c, loom_error_t *err)
     if (img)
       for (i = img->n_layers; i-- > 0;)
         {
-          char *next = loom_xasprintf ("%s%s%s", lower ? lower : "", lower ? ":" : "",
-                                       img->layers[i]);
+          char *next
+              = loom_xasprintf ("%s%s%s", lower ? lower : "", lower ? ":" : "", img->layers[i]);
           free (lower);
           lower = next;
         }
@@ -1159,30 +1162,33 @@ ctr_start (struct loom_sup *s, struct ctr *c, loom_error_t *err)
   if (plan_process (c, img, &l, err) < 0)
     goto out;
   json_array_foreach (json_object_get (c->conf, "binds"), i, b)
-  {
-    LOOM_PUSH (l.bind_src, l.n_binds, loom_xstrdup (json_string_value (json_object_get (b, "src"))));
-    l.n_binds--;
-    LOOM_PUSH (l.bind_dst, l.n_binds, loom_xstrdup (json_string_value (json_object_get (b, "dst"))));
-    l.n_binds--;
-    LOOM_PUSH (l.bind_ro, l.n_binds, json_is_true (json_object_get (b, "ro")));
-  }
+    {
+      LOOM_PUSH (l.bind_src, l.n_binds,
+                 loom_xstrdup (json_string_value (json_object_get (b, "src"))));
+      l.n_binds--;
+      LOOM_PUSH (l.bind_dst, l.n_binds,
+                 loom_xstrdup (json_string_value (json_object_get (b, "dst"))));
+      l.n_binds--;
+      LOOM_PUSH (l.bind_ro, l.n_binds, json_is_true (json_object_get (b, "ro")));
+    }
   json_array_foreach (json_object_get (c->conf, "volumes"), i, b)
-  {
-    loom_autofree char *vols = loom_xasprintf ("%s/volumes", labdir);
-    const char *name = json_string_value (json_object_get (b, "name"));
-    char *dir = loom_xasprintf ("%s/%s", vols, name ? name : "_");
-    /* Kept across destroy; `destroy --cleanup` (and a failed first deploy) remove it. */
-    if (own_dir (s, "data", vols, err) < 0 || own_dir (s, "data", dir, err) < 0)
-      {
-        free (dir);
-        goto out;
-      }
-    LOOM_PUSH (l.bind_src, l.n_binds, dir);
-    l.n_binds--;
-    LOOM_PUSH (l.bind_dst, l.n_binds, loom_xstrdup (json_string_value (json_object_get (b, "dst"))));
-    l.n_binds--;
-    LOOM_PUSH (l.bind_ro, l.n_binds, json_is_true (json_object_get (b, "ro")));
-  }
+    {
+      loom_autofree char *vols = loom_xasprintf ("%s/volumes", labdir);
+      const char *name = json_string_value (json_object_get (b, "name"));
+      char *dir = loom_xasprintf ("%s/%s", vols, name ? name : "_");
+      /* Kept across destroy; `destroy --cleanup` (and a failed first deploy) remove it. */
+      if (own_dir (s, "data", vols, err) < 0 || own_dir (s, "data", dir, err) < 0)
+        {
+          free (dir);
+          goto out;
+        }
+      LOOM_PUSH (l.bind_src, l.n_binds, dir);
+      l.n_binds--;
+      LOOM_PUSH (l.bind_dst, l.n_binds,
+                 loom_xstrdup (json_string_value (json_object_get (b, "dst"))));
+      l.n_binds--;
+      LOOM_PUSH (l.bind_ro, l.n_binds, json_is_true (json_object_get (b, "ro")));
+    }
   l.hosts = loom_xasprintf ("%s/hosts", c->dir);
   l.hostname_file = loom_xasprintf ("%s/hostname", c->dir);
   {
@@ -1215,9 +1221,9 @@ ctr_start (struct loom_sup *s, struct ctr *c, loom_error_t *err)
 
   /* PID 1 of a new PID namespace, in new mount, UTS and IPC namespaces: a fork that
    * is also a clone (no stack: the child runs on a copy of ours, as after fork). */
-  pid = (pid_t) syscall (SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC
-                                        | SIGCHLD,
-                         NULL, NULL, NULL, NULL);
+  pid = (pid_t) syscall (SYS_clone,
+                         CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD, NULL,
+                         NULL, NULL, NULL);
   if (pid < 0)
     {
       loom_error_make (err, errno, "clone");
@@ -1338,25 +1344,25 @@ svc_start (struct loom_sup *s, void **priv, loom_error_t *err)
 
   *priv = v;
   json_array_foreach (json_object_get (loom_sup_state (s), "nodes"), i, n)
-  {
-    json_t *conf = json_object_get (n, "container");
-    struct ctr c = { 0 };
-    if (!json_is_object (conf))
-      continue;
-    c.node = loom_xstrdup (json_string_value (json_object_get (n, "name")));
-    c.netns = loom_xstrdup (json_string_value (json_object_get (n, "netns")));
-    c.dir = loom_container_dir (loom_sup_statedir (s), c.node);
-    c.log = loom_xasprintf ("%s/logs/%s.log", loom_sup_labdir (s), c.node);
-    c.conf = json_deep_copy (conf);
-    c.env = json_deep_copy (json_object_get (n, "env"));
-    if (c.env == NULL)
-      c.env = json_object ();
-    c.memory = (uint64_t) json_integer_value (json_object_get (conf, "memory"));
-    c.cpu = json_number_value (json_object_get (conf, "cpu"));
-    c.pidfd = c.report_fd = -1;
-    c.state = json_is_true (json_object_get (n, "stopped")) ? CTR_STOPPED : CTR_NEW;
-    LOOM_PUSH (v->c, v->n, c);
-  }
+    {
+      json_t *conf = json_object_get (n, "container");
+      struct ctr c = { 0 };
+      if (!json_is_object (conf))
+        continue;
+      c.node = loom_xstrdup (json_string_value (json_object_get (n, "name")));
+      c.netns = loom_xstrdup (json_string_value (json_object_get (n, "netns")));
+      c.dir = loom_container_dir (loom_sup_statedir (s), c.node);
+      c.log = loom_xasprintf ("%s/logs/%s.log", loom_sup_labdir (s), c.node);
+      c.conf = json_deep_copy (conf);
+      c.env = json_deep_copy (json_object_get (n, "env"));
+      if (c.env == NULL)
+        c.env = json_object ();
+      c.memory = (uint64_t) json_integer_value (json_object_get (conf, "memory"));
+      c.cpu = json_number_value (json_object_get (conf, "cpu"));
+      c.pidfd = c.report_fd = -1;
+      c.state = json_is_true (json_object_get (n, "stopped")) ? CTR_STOPPED : CTR_NEW;
+      LOOM_PUSH (v->c, v->n, c);
+    }
   for (i = 0; i < v->n; i++)
     if (v->c[i].state == CTR_NEW && ctr_start (s, &v->c[i], err) < 0)
       return -1;
@@ -1371,10 +1377,21 @@ svc_stop (struct loom_sup *s, void *priv)
 
   if (v == NULL)
     return;
-  /* SIGTERM to all first, so they wind down together. */
-  for (i = 0; i < v->n; i++)
-    if (v->c[i].pid > 0 && v->c[i].state == CTR_RUNNING)
-      kill (v->c[i].pid, SIGTERM);
+  /* SIGTERM to all first, so they wind down together, within one grace period. */
+  {
+    double end = loom_now () + STOP_GRACE_MS / 1000.0;
+    for (i = 0; i < v->n; i++)
+      if (v->c[i].pid > 0 && v->c[i].state == CTR_RUNNING)
+        kill (v->c[i].pid, SIGTERM);
+    for (i = 0; i < v->n; i++)
+      if (v->c[i].pid > 0 && v->c[i].state == CTR_RUNNING && v->c[i].pidfd >= 0)
+        {
+          struct pollfd p = { .fd = v->c[i].pidfd, .events = POLLIN };
+          double left = end - loom_now ();
+          if (poll (&p, 1, left > 0 ? (int) (left * 1000) : 0) <= 0)
+            kill (v->c[i].pid, SIGKILL);
+        }
+  }
   for (i = 0; i < v->n; i++)
     {
       struct ctr *c = &v->c[i];
@@ -1542,8 +1559,7 @@ loom_container_describe (json_t *st)
 
 /* ---- entering a running container --------------------------------------------- */
 
-static void __attribute__ ((noreturn))
-enter_fail (int fd, int e)
+static void __attribute__ ((noreturn)) enter_fail (int fd, int e)
 {
   (void) !write (fd, &e, sizeof e);
   _exit (127);
@@ -1570,8 +1586,10 @@ loom_container_spawn (const char *statedir, const char *node, const struct loom_
   ssize_t r;
 
   if (init == NULL)
-    return loom_error_make (err, 0, "container %s is not running (see netloom inspect and "
-                                    "netloom logs)", node);
+    return loom_error_make (err, 0,
+                            "container %s is not running (see netloom inspect and "
+                            "netloom logs)",
+                            node);
   pid = (pid_t) json_integer_value (json_object_get (init, "pid"));
   nspath = loom_xasprintf ("/proc/%d/ns/pid", (int) pid);
   pidfd = pid > 0 ? (int) syscall (SYS_pidfd_open, pid, 0) : -1;

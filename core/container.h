@@ -26,8 +26,8 @@ char *loom_container_dir (const char *statedir, const char *node);
 /* A command to run inside a running container (exec, shell, the lab file's exec:). */
 struct loom_container_exec
 {
-  char *const *argv;       /* execvp-style, NULL-terminated; looked up on the container's PATH */
-  char *const *extra_env;  /* "KEY=VALUE" added to the container's env; NULL: none */
+  char *const *argv;      /* execvp-style, NULL-terminated; looked up on the container's PATH */
+  char *const *extra_env; /* "KEY=VALUE" added to the container's env; NULL: none */
   int stdin_fd, stdout_fd, stderr_fd; /* -1: inherit */
 };
 

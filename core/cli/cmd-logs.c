@@ -95,7 +95,7 @@ logs_exec (struct loom_args *args)
       return LOOM_EXIT_FAILURE;
     for (;;)
       {
-        char buf[4096] __attribute__ ((aligned (__alignof__ (struct inotify_event))));
+        char buf[4096] __attribute__ ((aligned (__alignof__(struct inotify_event))));
         ssize_t r = read (ino, buf, sizeof buf);
         bool gone = false;
         char *p;

@@ -119,7 +119,7 @@ ctr_run (const char *lab, const char *node, char **out, const char *const argv[]
   return loom_wait_status (pid);
 }
 
-#define CTR_RUN(lab, node, ...)                                                               \
+#define CTR_RUN(lab, node, ...)                                                                    \
   ctr_run ((lab), (node), NULL, (const char *const[]){ __VA_ARGS__, NULL })
 
 /* Output of a shell command in a container, with the trailing newline cut. */
@@ -180,14 +180,18 @@ assert_no_container_leftovers (const char *lab, const char *node)
 {
   loom_autofree char *cg
       = loom_xasprintf ("/sys/fs/cgroup/memory/netloom/%s-%s-%s", tl_prefix, lab, node);
-  loom_autofree char *cg2 = loom_xasprintf ("/sys/fs/cgroup/netloom/%s-%s-%s", tl_prefix, lab, node);
+  loom_autofree char *cg2
+      = loom_xasprintf ("/sys/fs/cgroup/netloom/%s-%s-%s", tl_prefix, lab, node);
   loom_autofree char *dir = loom_xasprintf ("%s/%s/containers", tl_rundir, lab);
   loom_autofree char *ns = loom_xasprintf ("%s-%s-", tl_prefix, lab);
   struct stat st;
   DIR *d = opendir ("/proc");
   struct dirent *de;
 
-  ck_assert_msg (stat (cg, &st) < 0 && stat (cg2, &st) < 0, "cgroup of %s remains", node);
+  loom_autofree char *cgc
+      = loom_xasprintf ("/sys/fs/cgroup/cpu/netloom/%s-%s-%s", tl_prefix, lab, node);
+  ck_assert_msg (stat (cg, &st) < 0 && stat (cg2, &st) < 0 && stat (cgc, &st) < 0,
+                 "cgroup of %s remains", node);
   ck_assert_msg (stat (dir, &st) < 0, "%s remains", dir);
   while (d && (de = readdir (d)))
     {
@@ -250,8 +254,8 @@ START_TEST (test_rootfs_container)
     ck_assert_int_eq (loom_write_file (m, "shared\n", 7, NULL), 0);
   }
   c1->rootfs = loom_xstrdup (rootfs);
-  set_cmd (c1, (const char *const[]){ "sh", "-c", "echo hello-from-c1 $FOO; exec sleep 3600",
-                                      NULL });
+  set_cmd (c1,
+           (const char *const[]){ "sh", "-c", "echo hello-from-c1 $FOO; exec sleep 3600", NULL });
   c1->hostname = loom_xstrdup ("web1");
   c1->workdir = loom_xstrdup ("/work");
   c1->user = loom_xstrdup ("app");
@@ -282,7 +286,10 @@ START_TEST (test_rootfs_container)
   /* Hostname, /etc/hosts, env, working directory, user. */
   free (s), s = ctr_sh ("ctr", "c1", "hostname; cat /etc/hostname");
   ck_assert_str_eq (s, "web1");
-  free (s), s = ctr_sh ("ctr", "c1", "grep -c -e '^10.77.0.2[[:space:]]h1$' -e '^10.77.0.1[[:space:]]c1 web1$' /etc/hosts");
+  free (s),
+      s = ctr_sh (
+          "ctr", "c1",
+          "grep -c -e '^10.77.0.2[[:space:]]h1$' -e '^10.77.0.1[[:space:]]c1 web1$' /etc/hosts");
   ck_assert_str_eq (s, "2");
   free (s), s = ctr_sh ("ctr", "c1", "echo $FOO:$HOSTNAME:$(pwd):$(id -u):$(id -g):$HOME");
   ck_assert_str_eq (s, "bar:web1:/work:1000:1000:/home/app");
@@ -311,15 +318,14 @@ START_TEST (test_rootfs_container)
 }
 END_TEST
 
-static const char one_busybox[]
-    = "topology:\n"
-      "  nodes:\n"
-      "    b1: {kind: container, image: busybox}\n"
-      "    b2: {kind: container, image: busybox}\n"
-      "    h1: {kind: host}\n"
-      "  links:\n"
-      "    - endpoints: [\"b1:eth1\", \"h1:eth1\"]\n"
-      "      ipv4: [\"10.78.0.1/24\", \"10.78.0.2/24\"]\n";
+static const char one_busybox[] = "topology:\n"
+                                  "  nodes:\n"
+                                  "    b1: {kind: container, image: busybox}\n"
+                                  "    b2: {kind: container, image: busybox}\n"
+                                  "    h1: {kind: host}\n"
+                                  "  links:\n"
+                                  "    - endpoints: [\"b1:eth1\", \"h1:eth1\"]\n"
+                                  "      ipv4: [\"10.78.0.1/24\", \"10.78.0.2/24\"]\n";
 
 START_TEST (test_busybox_volume_and_memory_limit)
 {
@@ -333,24 +339,38 @@ START_TEST (test_busybox_volume_and_memory_limit)
 
   set_cmd (b1, (const char *const[]){ "sleep", "3600", NULL });
   b1->volumes = loom_xcalloc (1, sizeof *b1->volumes);
-  b1->volumes[0] = (struct loom_volume){ .name = loom_xstrdup ("keep"), .dst = loom_xstrdup ("/data") };
+  b1->volumes[0]
+      = (struct loom_volume){ .name = loom_xstrdup ("keep"), .dst = loom_xstrdup ("/data") };
   b1->n_volumes = 1;
   b1->memory = 32 << 20;
+  b1->cpu = 0.5;
   /* b2 runs out of memory as its command. */
-  set_cmd (b2, (const char *const[]){ "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1",
-                                      NULL });
+  set_cmd (
+      b2, (const char *const[]){ "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1", NULL });
   b2->memory = 32 << 20;
   tl_deploy_ok (lab);
 
   free (s), s = ctr_sh ("vol", "b1", "echo survives > /data/f; cat /proc/1/comm");
   ck_assert_str_eq (s, "netloom-init");
   ck_assert_int_eq (CTR_RUN ("vol", "b1", "ping", "-c", "1", "-W", "2", "10.78.0.2"), 0);
+  /* Half a CPU: a quota of half of each period, in whichever hierarchy has cpu. */
+  {
+    loom_autofree char *v1
+        = loom_xasprintf ("/sys/fs/cgroup/cpu/netloom/%s-vol-b1/cpu.cfs_quota_us", tl_prefix);
+    loom_autofree char *v2 = loom_xasprintf ("/sys/fs/cgroup/netloom/%s-vol-b1/cpu.max", tl_prefix);
+    loom_autofree char *q = NULL;
+    if (loom_read_file (v1, &q, NULL, NULL) == 0)
+      ck_assert_int_eq (atoi (q), 50000);
+    else
+      {
+        ck_assert_int_eq (loom_read_file (v2, &q, NULL, NULL), 0);
+        ck_assert_msg (strncmp (q, "50000 100000", 12) == 0, "cpu.max: %s", q);
+      }
+  }
   /* More than the limit: the OOM killer ends it (SIGKILL: 137), and the status tells. */
-  ck_assert_int_eq (CTR_RUN ("vol", "b1", "dd", "if=/dev/zero", "of=/dev/null", "bs=64M",
-                             "count=1"),
-                    137);
-  ck_assert_int_eq (CTR_RUN ("vol", "b1", "dd", "if=/dev/zero", "of=/dev/null", "bs=8M",
-                             "count=1"),
+  ck_assert_int_eq (
+      CTR_RUN ("vol", "b1", "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"), 137);
+  ck_assert_int_eq (CTR_RUN ("vol", "b1", "dd", "if=/dev/zero", "of=/dev/null", "bs=8M", "count=1"),
                     0);
   status = ctr_status ("vol", "b1");
   ck_assert_str_eq (json_string_value (json_object_get (status, "state")), "running");
@@ -366,7 +386,8 @@ START_TEST (test_busybox_volume_and_memory_limit)
     json_t *o = json_load_file (init, 0, NULL);
     if (o)
       {
-        int fd = (int) syscall (SYS_pidfd_open, (pid_t) json_integer_value (json_object_get (o, "pid")), 0);
+        int fd = (int) syscall (SYS_pidfd_open,
+                                (pid_t) json_integer_value (json_object_get (o, "pid")), 0);
         struct pollfd p = { .fd = fd, .events = POLLIN };
         if (fd >= 0)
           {
@@ -404,7 +425,8 @@ START_TEST (test_kill9_supervisor_then_destroy)
   pid_t sup;
 
   set_cmd (loom_lab_find_node (lab, "b1"), (const char *const[]){ "sleep", "3600", NULL });
-  set_cmd (loom_lab_find_node (lab, "b2"), (const char *const[]){ "sh", "-c", "sleep 3600 & sleep 3600", NULL });
+  set_cmd (loom_lab_find_node (lab, "b2"),
+           (const char *const[]){ "sh", "-c", "sleep 3600 & sleep 3600", NULL });
   loom_lab_find_node (lab, "b2")->memory = 64 << 20;
   tl_deploy_ok (lab);
   ck_assert_int_eq (CTR_RUN ("k9", "b2", "true"), 0);
@@ -415,6 +437,25 @@ START_TEST (test_kill9_supervisor_then_destroy)
   tl_assert_clean ("k9");
   assert_no_container_leftovers ("k9", "b1");
   assert_no_container_leftovers ("k9", "b2");
+  loom_lab_free (lab);
+}
+END_TEST
+
+START_TEST (test_command_that_cannot_run_rolls_back)
+{
+  struct loom_lab *lab = tl_load ("badcmd", one_busybox);
+  loom_error_t err = NULL;
+  loom_autofree char *t = NULL;
+
+  set_cmd (loom_lab_find_node (lab, "b1"), (const char *const[]){ "sleep", "3600", NULL });
+  set_cmd (loom_lab_find_node (lab, "b2"), (const char *const[]){ "/no/such/program", NULL });
+  ck_assert_int_lt (loom_lab_deploy (lab, NULL, &err), 0);
+  t = loom_error_text (err);
+  ck_assert_msg (strstr (t, "container b2") && strstr (t, "cannot run '/no/such/program'"), "%s",
+                 t);
+  loom_error_release (&err);
+  tl_assert_clean ("badcmd");
+  assert_no_container_leftovers ("badcmd", "b1");
   loom_lab_free (lab);
 }
 END_TEST
@@ -446,6 +487,7 @@ container_suite (void)
   tcase_add_test (tc, test_rootfs_container);
   tcase_add_test (tc, test_busybox_volume_and_memory_limit);
   tcase_add_test (tc, test_kill9_supervisor_then_destroy);
+  tcase_add_test (tc, test_command_that_cannot_run_rolls_back);
   tcase_add_test (tc, test_missing_image_fails_before_deploy);
   suite_add_tcase (s, tc);
   return s;
