@@ -438,9 +438,8 @@ phase_exec (void *ctx, size_t i, struct loom_worker *w, loom_error_t *err)
       if (node->kind == LOOM_KIND_CONTAINER)
         {
           /* Inside every namespace of the container, with its own /bin/sh. */
-          struct loom_container_exec x = {
-            .argv = argv, .stdin_fd = s.stdin_fd, .stdout_fd = logfd, .stderr_fd = logfd
-          };
+          struct loom_container_exec x
+              = { .argv = argv, .stdin_fd = s.stdin_fd, .stdout_fd = logfd, .stderr_fd = logfd };
           pid = loom_container_spawn (d->statedir, node->name, &x, err);
         }
       else
@@ -864,9 +863,8 @@ loom_node_spawn (const char *lab, const char *node, char *const argv[], loom_err
       static const char *const pass[] = { "TERM", "PS1", "NETLOOM_LAB", "NETLOOM_NODE" };
       char *extra[5] = { NULL };
       size_t k, ne = 0;
-      struct loom_container_exec x = {
-        .argv = argv, .extra_env = extra, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1
-      };
+      struct loom_container_exec x
+          = { .argv = argv, .extra_env = extra, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
       for (k = 0; k < sizeof pass / sizeof pass[0]; k++)
         if (getenv (pass[k]))
           extra[ne++] = loom_xasprintf ("%s=%s", pass[k], getenv (pass[k]));

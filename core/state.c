@@ -11,11 +11,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "core/lab.h"
 #include "core/frr.h"
 #include "core/image.h"
-#include "core/node.h"
+#include "core/lab.h"
 #include "core/netns.h"
+#include "core/node.h"
 #include "core/state.h"
 #include "core/supervisor.h"
 #include "core/util.h"
@@ -74,8 +74,7 @@ loom_lab_check_supported (const struct loom_lab *lab, struct loom_diags *diags)
           else if ((img = loom_image_resolve (node->image, &e)) == NULL)
             {
               loom_autofree char *t = loom_error_text (e);
-              loom_diags_add (diags, LOOM_DIAG_ERROR, &node->mark, "node '%s': %s", node->name,
-                              t);
+              loom_diags_add (diags, LOOM_DIAG_ERROR, &node->mark, "node '%s': %s", node->name, t);
             }
           n += img == NULL;
           loom_image_free (img);
@@ -131,13 +130,12 @@ container_json (const struct loom_node *node)
   json_t *c = json_object (), *binds = json_array (), *vols = json_array ();
   size_t i;
 
-  json_object_set_new (c, "image", node->rootfs || !node->image ? json_null ()
-                                                                 : json_string (node->image));
+  json_object_set_new (c, "image",
+                       node->rootfs || !node->image ? json_null () : json_string (node->image));
   json_object_set_new (c, "rootfs", node->rootfs ? json_string (node->rootfs) : json_null ());
-  json_object_set_new (c, "cmd", node->has_cmd ? strv_json (node->cmd, node->n_cmd)
-                                               : json_null ());
-  json_object_set_new (c, "entrypoint", node->has_entrypoint
-                                            ? strv_json (node->entrypoint, node->n_entrypoint)
+  json_object_set_new (c, "cmd", node->has_cmd ? strv_json (node->cmd, node->n_cmd) : json_null ());
+  json_object_set_new (c, "entrypoint",
+                       node->has_entrypoint ? strv_json (node->entrypoint, node->n_entrypoint)
                                             : json_null ());
   json_object_set_new (c, "workdir", node->workdir ? json_string (node->workdir) : json_null ());
   json_object_set_new (c, "user", node->user ? json_string (node->user) : json_null ());
@@ -147,9 +145,8 @@ container_json (const struct loom_node *node)
                                              node->binds[i].dst, "ro", node->binds[i].ro));
   json_object_set_new (c, "binds", binds);
   for (i = 0; i < node->n_volumes; i++)
-    json_array_append_new (vols, json_pack ("{s:s, s:s, s:b}", "name", node->volumes[i].name,
-                                            "dst", node->volumes[i].dst, "ro",
-                                            node->volumes[i].ro));
+    json_array_append_new (vols, json_pack ("{s:s, s:s, s:b}", "name", node->volumes[i].name, "dst",
+                                            node->volumes[i].dst, "ro", node->volumes[i].ro));
   json_object_set_new (c, "volumes", vols);
   json_object_set_new (c, "cpu", json_real (node->cpu));
   json_object_set_new (c, "memory", json_integer ((json_int_t) node->memory));
@@ -463,26 +460,27 @@ loom_lab_state_load (const char *name, loom_error_t *err)
     loom_error_release (&e);
     /* Containers: the state of their process tree, as the supervisor sees it. */
     json_array_foreach (nodes, i, node)
-    {
-      json_t *pst = json_object_get (json_object_get (sup, "containers"),
-                                    json_string_value (json_object_get (node, "name")));
-      const char *ps = json_string_value (json_object_get (pst, "state"));
-      if (json_object_get (node, "container") == NULL
-          || strcmp (json_string_value (json_object_get (node, "state")), "running") != 0)
-        continue;
-      if (pst == NULL)
-        json_object_set_new (node, "state", json_string ("down (no supervisor)"));
-      else
-        {
-          json_object_set (node, "process", pst);
-          if (ps && strcmp (ps, "exited") == 0)
-            json_object_set_new (node, "state",
-                                 json_sprintf ("exited %d", (int) json_integer_value (
-                                                                json_object_get (pst, "exit_code"))));
-          else if (ps)
-            json_object_set_new (node, "state", json_string (ps));
-        }
-    }
+      {
+        json_t *pst = json_object_get (json_object_get (sup, "containers"),
+                                       json_string_value (json_object_get (node, "name")));
+        const char *ps = json_string_value (json_object_get (pst, "state"));
+        if (json_object_get (node, "container") == NULL
+            || strcmp (json_string_value (json_object_get (node, "state")), "running") != 0)
+          continue;
+        if (pst == NULL)
+          json_object_set_new (node, "state", json_string ("down (no supervisor)"));
+        else
+          {
+            json_object_set (node, "process", pst);
+            if (ps && strcmp (ps, "exited") == 0)
+              json_object_set_new (
+                  node, "state",
+                  json_sprintf ("exited %d",
+                                (int) json_integer_value (json_object_get (pst, "exit_code"))));
+            else if (ps)
+              json_object_set_new (node, "state", json_string (ps));
+          }
+      }
     json_object_set_new (root, "supervisor", sup);
   }
   status = json_string_value (json_object_get (root, "status"));

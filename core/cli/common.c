@@ -606,17 +606,17 @@ loom_cli_print_table (json_t *const *states, size_t n, FILE *out)
   /* Containers that are not simply running say why (exit status, OOM kills). */
   for (l = 0; l < n; l++)
     json_array_foreach (json_object_get (states[l], "nodes"), i, node)
-    {
-      json_t *ps = json_object_get (node, "process");
-      const char *st = jstr (ps, "state");
-      if (ps && st
-          && (strcmp (st, "running") != 0
-              || json_integer_value (json_object_get (ps, "oom_kills")) > 0))
-        {
-          loom_autofree char *d = loom_container_describe (ps);
-          fprintf (out, "%s: %s\n", or_dash (jstr (node, "name")), d);
-        }
-    }
+      {
+        json_t *ps = json_object_get (node, "process");
+        const char *st = jstr (ps, "state");
+        if (ps && st
+            && (strcmp (st, "running") != 0
+                || json_integer_value (json_object_get (ps, "oom_kills")) > 0))
+          {
+            loom_autofree char *d = loom_container_describe (ps);
+            fprintf (out, "%s: %s\n", or_dash (jstr (node, "name")), d);
+          }
+      }
   /* The supervisor owns captures, routing daemons and impairments: say when it is not
    * there, and how to bring it back. */
   for (l = 0; l < n; l++)
