@@ -74,7 +74,9 @@ loom_lab_check_supported (const struct loom_lab *lab, struct loom_diags *diags)
           else if ((img = loom_image_resolve (node->image, &e)) == NULL)
             {
               loom_autofree char *t = loom_error_text (e);
-              loom_diags_add (diags, LOOM_DIAG_ERROR, &node->mark, "node '%s': %s", node->name, t);
+              loom_diags_add (diags, LOOM_DIAG_ERROR,
+                              node->image_mark.line ? &node->image_mark : &node->mark,
+                              "node '%s': %s", node->name, t);
             }
           n += img == NULL;
           loom_image_free (img);

@@ -159,6 +159,7 @@ struct loom_node
   char *kind_written; /* the kind as the file wrote it (e.g. "bridge", "linux") */
   char *group;        /* NULL when none */
   char *image;        /* containers/VMs; NULL when none */
+  struct loom_mark image_mark; /* where the image was written (defaults, kinds, groups) */
   char **exec;        /* commands run inside the node after the lab is up, in order */
   size_t n_exec;
   struct loom_kv *env;

@@ -2632,7 +2632,10 @@ resolve_node (struct pstate *ps, size_t idx)
   size_t i;
 
   if ((lv = pick (c, F_IMAGE)))
-    node->image = loom_xstrdup (lv->image);
+    {
+      node->image = loom_xstrdup (lv->image);
+      node->image_mark = lv->fmark[F_IMAGE];
+    }
   if ((lv = pick (c, F_EXEC)))
     {
       node->exec = loom_xcalloc (lv->n_exec, sizeof (*node->exec));

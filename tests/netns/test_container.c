@@ -470,7 +470,7 @@ START_TEST (test_missing_image_fails_before_deploy)
 
   ck_assert_int_lt (loom_lab_deploy (lab, NULL, &err), 0);
   t = loom_error_text (err);
-  ck_assert_msg (strstr (t, "noimg.yaml:") && strstr (t, "no-such-image"), "%s", t);
+  ck_assert_msg (strstr (t, "noimg.yaml:5:30:") && strstr (t, "no-such-image"), "%s", t);
   loom_error_release (&err);
   tl_assert_clean ("noimg");
   loom_lab_free (lab);
