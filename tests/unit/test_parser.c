@@ -458,16 +458,14 @@ START_TEST (test_containerlab_file)
   lab = loom_topology_load (path, &diags);
   ck_assert_msg (lab != NULL && diags.n_errors == 0, "a containerlab lab should load; got:\n%s",
                  dump ());
-  /* One warning per containerlab key, at its first use (binds and mgmt-ipv4 are written
-   * twice). */
-  ck_assert_msg (diags.n == 5, "expected 5 warnings; got:\n%s", dump ());
+  /* One warning per containerlab key netloom does not implement, at its first use
+   * (mgmt-ipv4 is written twice). */
+  ck_assert_msg (diags.n == 3, "expected 3 warnings; got:\n%s", dump ());
   for (i = 0; i < diags.n; i++)
     ck_assert_int_eq (diags.items[i].severity, LOOM_DIAG_WARNING);
   ck_warning_at (7, 1, "'mgmt'");
   ck_warning_at (21, 7, "'mgmt-ipv4'");
-  ck_warning_at (22, 7, "'binds'");
   ck_warning_at (34, 7, "'startup-delay'");
-  ck_warning_at (46, 7, "'ports'");
   ck_assert_str_eq (lab->prefix, "clab");
 
   leaf1 = node ("leaf1");
@@ -489,6 +487,15 @@ START_TEST (test_containerlab_file)
   ck_assert_str_eq (kv (client1->env, client1->n_env, "TZ"), "Europe/Paris");
   ck_assert_str_eq (kv (client1->env, client1->n_env, "DEBUG"), "true");
   ck_assert (!node ("client2")->has_position);
+  /* binds and ports are netloom's too: the bind source is made absolute. */
+  ck_assert_int_eq (leaf1->n_binds, 1);
+  ck_assert_msg (strstr (leaf1->binds[0].src, "/tests/unit/data/configs/leaf1") != NULL
+                     && leaf1->binds[0].src[0] == '/',
+                 "bind src %s", leaf1->binds[0].src);
+  ck_assert_str_eq (leaf1->binds[0].dst, "/config");
+  ck_assert_int_eq (node ("client2")->n_ports, 1);
+  ck_assert_int_eq (node ("client2")->ports[0].host_port, 8080);
+  ck_assert_int_eq (node ("client2")->ports[0].node_port, 80);
 
   br = node ("br-clab");
   ck_assert_int_eq (br->kind, LOOM_KIND_SWITCH);
@@ -515,7 +522,7 @@ START_TEST (test_inheritance)
                           "      eth1: {mtu: 1400}\n"
                           "  kinds:\n"
                           "    router:\n"
-                          "      image: frr:8\n"
+                          "      labels: {role: core}\n"
                           "      env: {B: k, C: k}\n"
                           "      sysctls:\n"
                           "        {net.ipv4.ip_forward: 1, net.ipv6.conf.all.forwarding: 1}\n"
@@ -534,8 +541,8 @@ START_TEST (test_inheritance)
                           "        eth1: {ipv4: 10.0.9.1/24}\n"
                           "    r2:\n"
                           "      group: core\n"
-                          "      image: custom\n"
-                          "    h1: {}\n"
+                          "      labels: {role: edge}\n"
+                          "    h1: {kind: container}\n"
                           "    sw1: {kind: switch}\n"
                           "  links:\n"
                           "    - endpoints: [r1:eth1, sw1:eth1]\n"
@@ -548,7 +555,8 @@ START_TEST (test_inheritance)
   ck_assert_int_eq (r1->kind, LOOM_KIND_ROUTER);
   ck_assert_int_eq (r1->kind_mark.line, 20);
   ck_assert_str_eq (r1->group, "core");
-  ck_assert_str_eq (r1->image, "frr:8");
+  /* image is for containers and VMs: from defaults, it skips the router. */
+  ck_assert_ptr_null (r1->image);
   ck_assert_int_eq (r1->n_exec, 1);
   ck_assert_str_eq (r1->exec[0], "echo group");
   /* Maps merge key by key, the most specific level winning. */
@@ -569,12 +577,12 @@ START_TEST (test_inheritance)
   ck_assert (!r1->vlan_filtering);
 
   r2 = node ("r2");
-  ck_assert_str_eq (r2->image, "custom");
+  ck_assert_str_eq (kv (r2->labels, r2->n_labels, "role"), "edge");
   ck_assert_str_eq (iface ("r2", "eth1")->addrs[0].text, "10.0.0.1/24");
   ck_assert_str_eq (kv (r2->env, r2->n_env, "D"), "d");
 
   h1 = node ("h1");
-  ck_assert_int_eq (h1->kind, LOOM_KIND_HOST);
+  ck_assert_int_eq (h1->kind, LOOM_KIND_CONTAINER);
   ck_assert_ptr_null (h1->group);
   ck_assert_str_eq (h1->image, "base:1");
   ck_assert_str_eq (h1->exec[0], "echo defaults");
@@ -595,7 +603,7 @@ START_TEST (test_kind_from_defaults)
                           "topology:\n"
                           "  defaults: {kind: router}\n"
                           "  kinds:\n"
-                          "    router: {image: frr}\n"
+                          "    router: {exec: [vtysh -c 'show ip route']}\n"
                           "    bridge: {stp: true}\n"
                           "  nodes:\n"
                           "    r1: {}\n"
@@ -605,10 +613,10 @@ START_TEST (test_kind_from_defaults)
   ck_loads (y);
   ck_assert_int_eq (node ("r1")->kind, LOOM_KIND_ROUTER);
   ck_assert_int_eq (node ("r1")->kind_mark.line, 3);
-  ck_assert_str_eq (node ("r1")->image, "frr");
+  ck_assert_int_eq (node ("r1")->n_exec, 1);
   ck_assert_int_eq (node ("b1")->kind, LOOM_KIND_SWITCH);
   ck_assert (node ("b1")->stp);
-  ck_assert_ptr_null (node ("h1")->image);
+  ck_assert_int_eq (node ("h1")->n_exec, 0);
 }
 END_TEST
 
@@ -766,11 +774,12 @@ START_TEST (test_merge_keys)
   static const char y[] = "name: m\n"
                           "topology:\n"
                           "  kinds:\n"
-                          "    router: &base {image: frr, env: {A: 1}}\n"
+                          "    container: &base {image: frr, env: {A: 1}}\n"
                           "  nodes:\n"
-                          "    r1: {<<: *base, kind: router, image: own}\n"
+                          "    r1: {<<: *base, kind: container, image: own}\n"
                           "    r2:\n"
-                          "      <<: *base\n";
+                          "      <<: *base\n"
+                          "      kind: container\n";
 
   ck_loads (y);
   ck_assert_str_eq (node ("r1")->image, "own");
@@ -1482,23 +1491,23 @@ START_TEST (test_containerlab_warnings_once)
                           "mgmt: {network: x}\n"
                           "settings: {}\n"
                           "topology:\n"
-                          "  defaults: {binds: [a:b]}\n"
+                          "  defaults: {dns: {servers: [1.1.1.1]}}\n"
                           "  nodes:\n"
                           "    a:\n"
-                          "      binds: [c:d]\n"
-                          "      cmd: sleep 1\n"
+                          "      dns: {servers: [8.8.8.8]}\n"
+                          "      sandbox: x\n"
                           "      mgmt-ipv4: 10.0.0.1\n"
                           "      startup-config: a.cfg\n"
                           "    b:\n"
-                          "      cmd: sleep 2\n"
+                          "      sandbox: y\n"
                           "      healthcheck: {test: [x]}\n";
 
   ck_loads (y);
   ck_assert_msg (diags.n == 7, "expected 7 warnings; got:\n%s", dump ());
   ck_warning_at (2, 1, "'mgmt' is a containerlab setting netloom does not implement yet; ignored");
   ck_warning_at (3, 1, "'settings'");
-  ck_warning_at (5, 14, "'binds'");
-  ck_warning_at (9, 7, "'cmd'");
+  ck_warning_at (5, 14, "'dns'");
+  ck_warning_at (9, 7, "'sandbox'");
   ck_warning_at (10, 7, "'mgmt-ipv4'");
   ck_warning_at (11, 7, "'startup-config'");
   ck_warning_at (14, 7, "'healthcheck'");
