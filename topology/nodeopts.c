@@ -266,8 +266,8 @@ loom_memory_parse (const char *text, uint64_t *out, const char **why)
         return -1;
       v = v * 10 + (uint64_t) (*s - '0');
     }
-  if (*s == ' ')
-    s++;
+  if (*s == ' ' && *++s == '\0')
+    return -1;
   if (*s && (u = strchr (units, tolower ((unsigned char) *s))) != NULL)
     {
       mult = 1ull << (10 * (u - units + 1));

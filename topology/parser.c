@@ -3548,10 +3548,14 @@ resolve_runtime (struct pstate *ps, struct nctx *c, struct loom_node *node)
       struct loom_addr net;
       const char *why = NULL;
 
+      bool net_bad = false;
+
+      for (i = 0; i < c->n_chain; i++)
+        net_bad |= c->chain[i]->bad[F_NETWORK];
       node->hostfwd = ports_dup (lv->ports[1], lv->n_ports[1]);
       node->n_hostfwd = lv->n_ports[1];
-      /* slirp reaches only the addresses of its own network. */
-      if (node->nat_network && loom_addr_parse (node->nat_network, true, &net, &why) == 0)
+      /* slirp reaches only the addresses of its own network (when that one is valid). */
+      if (!net_bad && node->nat_network && loom_addr_parse (node->nat_network, true, &net, &why) == 0)
         for (i = 0; i < node->n_hostfwd; i++)
           {
             struct in_addr a;
