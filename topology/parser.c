@@ -3374,11 +3374,13 @@ resolve_image (struct pstate *ps, struct nctx *c, struct loom_node *node)
   struct level *img = pick_applying (ps, c, node, F_IMAGE, "image");
   struct level *rootfs = pick_applying (ps, c, node, F_ROOTFS, "rootfs");
   struct level *kernel = pick (c, F_KERNEL);
+  loom_autofree char *from = NULL;
   const char *why = NULL;
   size_t i;
 
   if (!c->kind_ok)
     return;
+  from = img && img->rank != R_NODE ? loom_xasprintf (" (from %s)", img->where) : loom_xstrdup ("");
   if (node->kind == LOOM_KIND_CONTAINER)
     {
       /* Both in one block is a contradiction; from two blocks the more specific wins. */
@@ -3408,7 +3410,8 @@ resolve_image (struct pstate *ps, struct nctx *c, struct loom_node *node)
       else if (img)
         {
           if (!loom_image_ref_valid (img->image, &why))
-            err_once (ps, &img->fmark[F_IMAGE], "invalid image '%s': expected %s", img->image, why);
+            err_once (ps, &img->fmark[F_IMAGE], "invalid image '%s'%s: expected %s", img->image,
+                      from, why);
           else
             node->image = loom_xstrdup (img->image);
         }
@@ -3456,10 +3459,11 @@ resolve_image (struct pstate *ps, struct nctx *c, struct loom_node *node)
   {
     loom_autofree char *list
         = join_names (vm_builtins, sizeof (vm_builtins) / sizeof (*vm_builtins), 20);
+    /* Most likely a container image from defaults or a group: say where it came from. */
     err_once (ps, &img->fmark[F_IMAGE],
-              "unknown VM image '%s': expected a built-in guest (%s) or a disk image path (with "
-              "a '/', or ending in .qcow2, .qcow, .img or .raw)",
-              img->image, list);
+              "unknown VM image '%s'%s: expected a built-in guest (%s) or a disk image path "
+              "(with a '/', or ending in .qcow2, .qcow, .img or .raw)",
+              img->image, from, list);
   }
 }
 

@@ -3308,6 +3308,29 @@ START_TEST (test_runtime_inheritance)
 }
 END_TEST
 
+START_TEST (test_inherited_image_errors)
+{
+  ck_fails ("name: i\n"
+            "topology:\n"
+            "  defaults: {image: alpine:3}\n"
+            "  groups:\n"
+            "    g: {kind: container, image: Bad}\n"
+            "  nodes:\n"
+            "    c1: {kind: container}\n"
+            "    c2: {group: g}\n"
+            "    c3: {group: g}\n"
+            "    v1: {kind: vm}\n"
+            "    v2: {kind: vm}\n"
+            "    v3: {kind: vm, image: netloom-tiny}\n"
+            "    h1: {}\n");
+  /* Once per place, however many nodes inherit it, saying where it came from. */
+  ck_error_at (3, 21, "unknown VM image 'alpine:3' (from defaults): expected a built-in guest "
+                      "(netloom-tiny)");
+  ck_error_at (5, 33, "invalid image 'Bad' (from groups.g): expected an image name");
+  ck_assert_msg (diags.n_errors == 2, "expected 2 errors; got:\n%s", dump ());
+}
+END_TEST
+
 START_TEST (test_runtime_kind_errors)
 {
   ck_fails ("name: k\n"
@@ -3441,6 +3464,7 @@ parser_suite (void)
   tcase_add_test (tc, test_port_errors);
   tcase_add_test (tc, test_runtime_inheritance);
   tcase_add_test (tc, test_runtime_kind_errors);
+  tcase_add_test (tc, test_inherited_image_errors);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("robustness");
