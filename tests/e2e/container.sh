@@ -18,6 +18,11 @@ topology:
       image: busybox
       env: {GREETING: hello}
       exec: ["echo exec-sees-\$GREETING-in-\$(hostname) > /proc/1/fd/1"]
+    hog:
+      kind: linux
+      image: busybox
+      memory: 32M
+      cmd: [dd, if=/dev/zero, of=/dev/null, bs=64M, count=1]
     h1: {kind: host}
   links:
     - endpoints: ["c1:eth1", "h1:eth1"]
@@ -56,6 +61,19 @@ assert "logs -f prints what is added" wait_for_output "$T/follow" '^later-line$'
 
 run "$NETLOOM" inspect "$LAB"
 assert "inspect shows the container running" out_has '| c1 *| container | running'
+# hog's command outgrows its memory limit at once; wait (bounded) for the supervisor to
+# have seen its end.
+_n=0
+while [ "$_n" -lt 100 ] && ! "$NETLOOM" inspect "$LAB" | grep -q '^hog: exited'; do
+  sleep 0.05
+  _n=$((_n + 1))
+done
+run "$NETLOOM" inspect "$LAB"
+assert "inspect says the OOM killer ended hog's command" \
+  out_has '^hog: exited 137 — killed: out of memory (limit 32 MiB)$'
+assert "inspect shows hog's state as exited 137" out_has '| hog *| container | exited 137'
+run "$NETLOOM" exec "$LAB" hog -- true
+assert "exec into an exited container says it is not running" err_has "container hog is not running"
 
 run "$NETLOOM" destroy "$LAB"
 assert "destroy exits 0" rc_is 0

@@ -61,28 +61,6 @@ make_rootfs (void)
   }
 }
 
-static char **
-strv (const char *const *v)
-{
-  size_t n = 0, i;
-  char **out;
-  while (v[n])
-    n++;
-  out = loom_xcalloc (n + 1, sizeof *out);
-  for (i = 0; i < n; i++)
-    out[i] = loom_xstrdup (v[i]);
-  return out;
-}
-
-static void
-set_cmd (struct loom_node *node, const char *const *argv)
-{
-  node->cmd = strv (argv);
-  for (node->n_cmd = 0; argv[node->n_cmd]; node->n_cmd++)
-    ;
-  node->has_cmd = true;
-}
-
 /* Runs argv inside every namespace of a container; returns the status and the output. */
 static int
 ctr_run (const char *lab, const char *node, char **out, const char *const argv[])
@@ -223,24 +201,16 @@ assert_no_container_leftovers (const char *lab, const char *node)
   (void) ns;
 }
 
-static const char two_nodes[] = "topology:\n"
-                                "  nodes:\n"
-                                "    c1: {kind: linux, image: busybox, env: {FOO: bar}}\n"
-                                "    h1: {kind: host}\n"
-                                "  links:\n"
-                                "    - endpoints: [\"c1:eth1\", \"h1:eth1\"]\n"
-                                "      ipv4: [\"10.77.0.1/24\", \"10.77.0.2/24\"]\n";
-
 START_TEST (test_rootfs_container)
 {
-  struct loom_lab *lab = tl_load ("ctr", two_nodes);
-  struct loom_node *c1 = loom_lab_find_node (lab, "c1");
   loom_autofree char *share = loom_xasprintf ("%s/share", tl_tmpdir);
   loom_autofree char *ro = loom_xasprintf ("%s/ro", tl_tmpdir);
   loom_autofree char *marker = loom_xasprintf ("%s/secret-marker", tl_tmpdir);
   loom_autofree char *log = loom_xasprintf ("%s/netloom-ctr/logs/c1.log", tl_tmpdir);
   loom_autofree char *test_marker = NULL;
   loom_autofree char *s = NULL;
+  loom_autofree char *body = NULL;
+  struct loom_lab *lab;
 
   make_rootfs ();
   ck_assert_int_eq (loom_mkdir_p (share, 0755, NULL), 0);
@@ -253,17 +223,24 @@ START_TEST (test_rootfs_container)
     loom_autofree char *m = loom_xasprintf ("%s/marker", share);
     ck_assert_int_eq (loom_write_file (m, "shared\n", 7, NULL), 0);
   }
-  c1->rootfs = loom_xstrdup (rootfs);
-  set_cmd (c1,
-           (const char *const[]){ "sh", "-c", "echo hello-from-c1 $FOO; exec sleep 3600", NULL });
-  c1->hostname = loom_xstrdup ("web1");
-  c1->workdir = loom_xstrdup ("/work");
-  c1->user = loom_xstrdup ("app");
-  c1->binds = loom_xcalloc (2, sizeof *c1->binds);
-  c1->binds[0] = (struct loom_bind){ .src = loom_xstrdup (share), .dst = loom_xstrdup ("/share") };
-  c1->binds[1]
-      = (struct loom_bind){ .src = loom_xstrdup (ro), .dst = loom_xstrdup ("/ro"), .ro = true };
-  c1->n_binds = 2;
+  body = loom_xasprintf (
+      "topology:\n"
+      "  nodes:\n"
+      "    c1:\n"
+      "      kind: linux\n"
+      "      rootfs: %s\n"
+      "      cmd: [\"sh\", \"-c\", \"echo hello-from-c1 $FOO; exec sleep 3600\"]\n"
+      "      env: {FOO: bar}\n"
+      "      hostname: web1\n"
+      "      workdir: /work\n"
+      "      user: app\n"
+      "      binds: [\"%s:/share\", \"%s:/ro:ro\"]\n"
+      "    h1: {kind: host}\n"
+      "  links:\n"
+      "    - endpoints: [\"c1:eth1\", \"h1:eth1\"]\n"
+      "      ipv4: [\"10.77.0.1/24\", \"10.77.0.2/24\"]\n",
+      rootfs, share, ro);
+  lab = tl_load ("ctr", body);
   tl_deploy_ok (lab);
 
   /* Its own PID namespace: PID 1 is our init, and only a few processes are there. */
@@ -318,36 +295,43 @@ START_TEST (test_rootfs_container)
 }
 END_TEST
 
-static const char one_busybox[] = "topology:\n"
-                                  "  nodes:\n"
-                                  "    b1: {kind: container, image: busybox}\n"
-                                  "    b2: {kind: container, image: busybox}\n"
-                                  "    h1: {kind: host}\n"
-                                  "  links:\n"
-                                  "    - endpoints: [\"b1:eth1\", \"h1:eth1\"]\n"
-                                  "      ipv4: [\"10.78.0.1/24\", \"10.78.0.2/24\"]\n";
+static const char one_busybox[]
+    = "topology:\n"
+      "  nodes:\n"
+      "    b1: {kind: container, image: busybox, cmd: [sleep, \"3600\"]}\n"
+      "    b2: {kind: container, image: busybox, cmd: \"sh -c 'sleep 3600 & sleep 3600'\",\n"
+      "         memory: 64M}\n"
+      "    h1: {kind: host}\n"
+      "  links:\n"
+      "    - endpoints: [\"b1:eth1\", \"h1:eth1\"]\n"
+      "      ipv4: [\"10.78.0.1/24\", \"10.78.0.2/24\"]\n";
 
 START_TEST (test_busybox_volume_and_memory_limit)
 {
-  struct loom_lab *lab = tl_load ("vol", one_busybox);
-  struct loom_node *b1 = loom_lab_find_node (lab, "b1");
-  struct loom_node *b2 = loom_lab_find_node (lab, "b2");
+  struct loom_lab *lab
+      = tl_load ("vol", "topology:\n"
+                        "  nodes:\n"
+                        "    b1:\n"
+                        "      kind: container\n"
+                        "      image: busybox\n"
+                        "      cmd: sleep 3600\n"
+                        "      volumes: [\"keep:/data\"]\n"
+                        "      memory: 32M\n"
+                        "      cpu: 0.5\n"
+                        "    b2:\n"
+                        "      kind: container\n"
+                        "      image: busybox\n"
+                        "      cmd: [dd, if=/dev/zero, of=/dev/null, bs=64M, count=1]\n"
+                        "      memory: 32M\n"
+                        "    h1: {kind: host}\n"
+                        "  links:\n"
+                        "    - endpoints: [\"b1:eth1\", \"h1:eth1\"]\n"
+                        "      ipv4: [\"10.78.0.1/24\", \"10.78.0.2/24\"]\n");
   loom_autofree char *voldir = loom_xasprintf ("%s/netloom-vol/volumes/keep", tl_tmpdir);
   loom_autofree char *s = NULL;
   struct stat st;
   json_t *status;
 
-  set_cmd (b1, (const char *const[]){ "sleep", "3600", NULL });
-  b1->volumes = loom_xcalloc (1, sizeof *b1->volumes);
-  b1->volumes[0]
-      = (struct loom_volume){ .name = loom_xstrdup ("keep"), .dst = loom_xstrdup ("/data") };
-  b1->n_volumes = 1;
-  b1->memory = 32 << 20;
-  b1->cpu = 0.5;
-  /* b2 runs out of memory as its command. */
-  set_cmd (
-      b2, (const char *const[]){ "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1", NULL });
-  b2->memory = 32 << 20;
   tl_deploy_ok (lab);
 
   free (s), s = ctr_sh ("vol", "b1", "echo survives > /data/f; cat /proc/1/comm");
@@ -424,10 +408,6 @@ START_TEST (test_kill9_supervisor_then_destroy)
   struct loom_lab *lab = tl_load ("k9", one_busybox);
   pid_t sup;
 
-  set_cmd (loom_lab_find_node (lab, "b1"), (const char *const[]){ "sleep", "3600", NULL });
-  set_cmd (loom_lab_find_node (lab, "b2"),
-           (const char *const[]){ "sh", "-c", "sleep 3600 & sleep 3600", NULL });
-  loom_lab_find_node (lab, "b2")->memory = 64 << 20;
   tl_deploy_ok (lab);
   ck_assert_int_eq (CTR_RUN ("k9", "b2", "true"), 0);
   sup = tl_find_supervisor ("k9");
@@ -447,8 +427,8 @@ START_TEST (test_command_that_cannot_run_rolls_back)
   loom_error_t err = NULL;
   loom_autofree char *t = NULL;
 
-  set_cmd (loom_lab_find_node (lab, "b1"), (const char *const[]){ "sleep", "3600", NULL });
-  set_cmd (loom_lab_find_node (lab, "b2"), (const char *const[]){ "/no/such/program", NULL });
+  free (loom_lab_find_node (lab, "b2")->cmd[0]);
+  loom_lab_find_node (lab, "b2")->cmd[0] = loom_xstrdup ("/no/such/program");
   ck_assert_int_lt (loom_lab_deploy (lab, NULL, &err), 0);
   t = loom_error_text (err);
   ck_assert_msg (strstr (t, "container b2") && strstr (t, "cannot run '/no/such/program'"), "%s",
