@@ -3,7 +3,8 @@
 #
 #   make run      install what is needed, build, deploy labs/quickstart.yaml
 #   make test     install what is needed, build, run the whole suite
-#   make bench    deploy/destroy benchmarks (writes docs/benchmarks.md)
+#   make bench    deploy/destroy benchmarks (writes docs/benchmarks.md and
+#                 docs/benchmarks-containers.md)
 
 CC       ?= cc
 PKGS     := yaml-0.1 jansson libnl-3.0 libnl-route-3.0 libpcap libarchive slirp
@@ -93,6 +94,7 @@ test: deps
 bench: deps bench-deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh tests/bench/run.sh $(NETLOOM)
+	$(Q)sh tests/bench/containers.sh $(NETLOOM)
 
 # libFuzzer + ASan/UBSan on the packet decoder; FUZZ_SECONDS=600 make fuzz for longer.
 fuzz:

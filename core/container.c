@@ -211,6 +211,8 @@ loom_cgroup_kill_rmdir (const char *path, loom_error_t *err)
 
 /* ---- the service's view of one container ------------------------------------- */
 
+struct launch;
+
 enum ctr_state
 {
   CTR_NEW,     /* never started by this supervisor */
@@ -242,6 +244,7 @@ struct ctr
   uint64_t oom_kills;
   char *error;
   bool dir_journaled;
+  struct launch *pending; /* started, verdict not read yet */
 };
 
 struct svc
@@ -587,6 +590,31 @@ setup_root (const struct launch *l, loom_error_t *err)
   return 0;
 }
 
+/* What `ps` shows for init: its own name instead of the supervisor's command line it
+ * inherited, written over that command line's memory (fields 48 and 49 of
+ * /proc/self/stat say where it is). */
+static void
+set_title (const char *title)
+{
+  loom_autofree char *stat = NULL;
+  unsigned long start = 0, end = 0;
+  char *p, *tok, *save = NULL;
+  int field = 3;
+
+  if (loom_read_file ("/proc/self/stat", &stat, NULL, NULL) < 0 || !(p = strrchr (stat, ')')))
+    return;
+  for (tok = strtok_r (p + 1, " ", &save); tok; tok = strtok_r (NULL, " ", &save), field++)
+    if (field == 48)
+      start = strtoul (tok, NULL, 10);
+    else if (field == 49)
+      end = strtoul (tok, NULL, 10);
+  if (start == 0 || end <= start + 1)
+    return;
+  memset ((char *) start, 0, end - start);
+  memcpy ((char *) start, title,
+          strlen (title) < end - start - 1 ? strlen (title) : end - start - 1);
+}
+
 /* Moves fds we keep to fixed numbers and closes everything else the supervisor had. */
 static void
 child_fds (struct launch *l)
@@ -620,6 +648,10 @@ static void __attribute__ ((noreturn)) container_init (struct launch *l)
 
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   prctl (PR_SET_NAME, "netloom-init");
+  {
+    loom_autofree char *title = loom_xasprintf ("netloom-init %s", l->c->netns);
+    set_title (title);
+  }
   child_fds (l);
   for (i = 1; i < NSIG; i++)
     signal (i, SIG_DFL);
@@ -1076,8 +1108,34 @@ read_report (int fd, char *buf, size_t len, int timeout_ms)
   return (int) got;
 }
 
+/* Waits for init's verdict (the command was exec'd, or why not) and writes init.json. */
 static int
-ctr_start (struct loom_sup *s, struct ctr *c, loom_error_t *err)
+ctr_ready (struct loom_sup *s, struct ctr *c, struct launch *l, loom_error_t *err)
+{
+  char line[1024];
+
+  read_report (c->report_fd, line, sizeof line, START_TIMEOUT_MS);
+  if (line[0] != 'K')
+    {
+      kill (c->pid, SIGKILL);
+      c->state = CTR_FAILED;
+      if (line[0] == 'E')
+        loom_error_make (err, 0, "%s", line + 1);
+      else
+        loom_error_make (err, 0, "its init ended before the command started");
+      c->error = loom_xstrdup ((*err)->msg);
+      return -1;
+    }
+  if (write_init_json (s, c, l, err) < 0)
+    return -1;
+  loom_sup_log ("container %s: started (pid %d): %s", c->node, (int) c->pid, l->argv[0]);
+  return 0;
+}
+
+/* Starts a container; with @wait false it returns once init runs, and ctr_ready() (on
+ * c->pending) collects its verdict later, so many containers set up at once. */
+static int
+ctr_start (struct loom_sup *s, struct ctr *c, bool wait, loom_error_t *err)
 {
   struct launch l = { .c = c, .netfd = -1, .logfd = -1, .nullfd = -1, .report_wr = -1 };
   struct loom_image *img = NULL;
@@ -1093,7 +1151,6 @@ ctr_start (struct loom_sup *s, struct ctr *c, loom_error_t *err)
   json_t *b;
   size_t i;
   pid_t pid;
-  char line[1024];
   int r = -1;
 
   free (c->error);
@@ -1239,22 +1296,21 @@ ctr_start (struct loom_sup *s, struct ctr *c, loom_error_t *err)
   report[0] = -1;
   c->state = CTR_RUNNING;
   loom_sup_child (s, pid, on_init_exit, c);
-  read_report (c->report_fd, line, sizeof line, START_TIMEOUT_MS);
-  if (line[0] != 'K')
+  /* The child has what it needs; the parent keeps only the plan, for init.json. */
+  close (l.netfd);
+  close (l.logfd);
+  close (l.nullfd);
+  l.netfd = l.logfd = l.nullfd = -1;
+  if (wait)
+    r = ctr_ready (s, c, &l, err);
+  else
     {
-      kill (pid, SIGKILL);
-      c->state = CTR_FAILED;
-      if (line[0] == 'E')
-        loom_error_make (err, 0, "%s", line + 1);
-      else
-        loom_error_make (err, 0, "its init ended before the command started");
-      c->error = loom_xstrdup ((*err)->msg);
-      goto out;
+      c->pending = loom_xmalloc (sizeof l);
+      *c->pending = l;
+      memset (&l, 0, sizeof l);
+      l.netfd = l.logfd = l.nullfd = l.report_wr = -1;
+      r = 0;
     }
-  if (write_init_json (s, c, &l, err) < 0)
-    goto out;
-  loom_sup_log ("container %s: started (pid %d): %s", c->node, (int) pid, l.argv[0]);
-  r = 0;
 out:
   if (report[0] >= 0)
     close (report[0]);
@@ -1341,6 +1397,7 @@ svc_start (struct loom_sup *s, void **priv, loom_error_t *err)
   struct svc *v = loom_xcalloc (1, sizeof *v);
   json_t *n;
   size_t i;
+  int r = 0;
 
   *priv = v;
   json_array_foreach (json_object_get (loom_sup_state (s), "nodes"), i, n)
@@ -1363,10 +1420,21 @@ svc_start (struct loom_sup *s, void **priv, loom_error_t *err)
       c.state = json_is_true (json_object_get (n, "stopped")) ? CTR_STOPPED : CTR_NEW;
       LOOM_PUSH (v->c, v->n, c);
     }
+  /* All at once: each init builds its root while the others do. */
   for (i = 0; i < v->n; i++)
-    if (v->c[i].state == CTR_NEW && ctr_start (s, &v->c[i], err) < 0)
-      return -1;
-  return 0;
+    if (r == 0 && v->c[i].state == CTR_NEW && ctr_start (s, &v->c[i], false, err) < 0)
+      r = -1;
+  for (i = 0; i < v->n; i++)
+    if (v->c[i].pending)
+      {
+        struct launch *l = v->c[i].pending;
+        v->c[i].pending = NULL;
+        if (r == 0 && ctr_ready (s, &v->c[i], l, err) < 0)
+          r = loom_error_wrap (err, "container %s", v->c[i].node);
+        launch_free (l);
+        free (l);
+      }
+  return r;
 }
 
 static void
@@ -1439,7 +1507,7 @@ svc_node_set (struct loom_sup *s, void *priv, const char *node, bool start, loom
     }
   if (c->state == CTR_RUNNING)
     return 0;
-  return ctr_start (s, c, err);
+  return ctr_start (s, c, true, err);
 }
 
 static json_t *
