@@ -630,6 +630,8 @@ child_fds (struct launch *l)
   dup2 (report, 3);
   dup2 (net, 4);
   syscall (SYS_close_range, 5, ~0U, 0);
+  /* The report pipe is init's alone: the command must not inherit it. */
+  fcntl (3, F_SETFD, FD_CLOEXEC);
   l->report_wr = 3;
   l->netfd = 4;
 }
