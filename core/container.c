@@ -1385,6 +1385,11 @@ ctr_stop (struct ctr *c)
         }
     }
   c->state = CTR_STOPPED;
+  {
+    /* Nothing to enter any more, even before the exit is reaped. */
+    loom_autofree char *init = loom_xasprintf ("%s/init.json", c->dir);
+    unlink (init);
+  }
   if (c->cg_mem)
     loom_cgroup_kill_rmdir (c->cg_mem, NULL);
   if (c->cg_cpu && (!c->cg_mem || strcmp (c->cg_cpu, c->cg_mem) != 0))
@@ -1635,6 +1640,20 @@ static void __attribute__ ((noreturn)) enter_fail (int fd, int e)
   _exit (127);
 }
 
+/* False for a pid that is gone or a zombie (its namespaces cannot be entered). */
+static bool
+process_alive (pid_t pid)
+{
+  char path[64];
+  loom_autofree char *stat = NULL;
+  char *p;
+
+  snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+  if (loom_read_file (path, &stat, NULL, NULL) < 0 || !(p = strrchr (stat, ')')))
+    return false;
+  return p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
 pid_t
 loom_container_spawn (const char *statedir, const char *node, const struct loom_container_exec *x,
                       loom_error_t *err)
@@ -1663,8 +1682,8 @@ loom_container_spawn (const char *statedir, const char *node, const struct loom_
   pid = (pid_t) json_integer_value (json_object_get (init, "pid"));
   nspath = loom_xasprintf ("/proc/%d/ns/pid", (int) pid);
   pidfd = pid > 0 ? (int) syscall (SYS_pidfd_open, pid, 0) : -1;
-  /* The pid must still be that container's init (pids get reused). */
-  if (pidfd < 0 || stat (nspath, &st) < 0
+  /* The pid must still be that container's init (pids get reused), and alive. */
+  if (pidfd < 0 || !process_alive (pid) || stat (nspath, &st) < 0
       || (json_int_t) st.st_ino != json_integer_value (json_object_get (init, "pidns")))
     {
       if (pidfd >= 0)
@@ -1725,7 +1744,7 @@ loom_container_spawn (const char *statedir, const char *node, const struct loom_
       if (setns (pidfd, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP
                             | CLONE_NEWNET)
           < 0)
-        enter_fail (pipefd[1], errno);
+        enter_fail (pipefd[1], -errno); /* negative: entering failed, not the command */
       gc = fork ();
       if (gc < 0)
         enter_fail (pipefd[1], errno);
@@ -1766,7 +1785,11 @@ loom_container_spawn (const char *statedir, const char *node, const struct loom_
     {
       waitpid (child, NULL, 0);
       child = -1;
-      loom_error_make (err, child_errno, "cannot run '%s' in container %s", x->argv[0], node);
+      if (child_errno < 0)
+        loom_error_make (err, -child_errno, "container %s is not running (enter its namespaces)",
+                         node);
+      else
+        loom_error_make (err, child_errno, "cannot run '%s' in container %s", x->argv[0], node);
     }
 out:
   if (pipefd[0] >= 0)

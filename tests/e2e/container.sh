@@ -75,6 +75,18 @@ assert "inspect shows hog's state as exited 137" out_has '| hog *| container | e
 run "$NETLOOM" exec "$LAB" hog -- true
 assert "exec into an exited container says it is not running" err_has "container hog is not running"
 
+"$NETLOOM" exec "$LAB" c1 -- sh -c 'echo kept > /root/file'
+run "$NETLOOM" supervisor "$LAB" stop
+assert "the supervisor stops (and its containers with it)" rc_is 0
+run "$NETLOOM" exec "$LAB" c1 -- true
+assert "exec then says the container is not running" err_has "container c1 is not running"
+run "$NETLOOM" inspect "$LAB"
+assert "inspect says why" out_has '| c1 *| container | down (no supervisor)'
+run "$NETLOOM" supervisor "$LAB" start
+assert "the supervisor starts again" rc_is 0
+run "$NETLOOM" exec "$LAB" c1 -- cat /root/file
+assert "the container runs again, with the files it wrote" out_has '^kept$'
+
 run "$NETLOOM" destroy "$LAB"
 assert "destroy exits 0" rc_is 0
 assert "logs -f ends when the lab is destroyed" wait_for_output "$T/follow" 'was destroyed' "$FOLLOW"
