@@ -171,6 +171,12 @@ assert_no_container_leftovers (const char *lab, const char *node)
   ck_assert_msg (stat (cg, &st) < 0 && stat (cg2, &st) < 0 && stat (cgc, &st) < 0,
                  "cgroup of %s remains", node);
   ck_assert_msg (stat (dir, &st) < 0, "%s remains", dir);
+  /* Nothing of the container was ever mounted where the host sees it. */
+  {
+    loom_autofree char *mounts = NULL;
+    ck_assert_int_eq (loom_read_file ("/proc/self/mountinfo", &mounts, NULL, NULL), 0);
+    ck_assert_msg (!strstr (mounts, dir), "a mount of %s is on the host", dir);
+  }
   while (d && (de = readdir (d)))
     {
       char p[300];
@@ -190,8 +196,8 @@ assert_no_container_leftovers (const char *lab, const char *node)
               for (i = 0; i + 1 < len; i++)
                 if (cmd[i] == '\0')
                   cmd[i] = ' ';
-              ck_assert_msg (!strstr (cmd, ns),
-                             "container init %s of %s still runs", de->d_name, lab);
+              ck_assert_msg (!strstr (cmd, ns), "container init %s of %s still runs", de->d_name,
+                             lab);
             }
         }
     }
@@ -241,6 +247,14 @@ START_TEST (test_rootfs_container)
   lab = tl_load ("ctr", body);
   tl_deploy_ok (lab);
 
+  /* Its mounts are its own: the host's mount table has none of them. */
+  {
+    loom_autofree char *mounts = NULL;
+    loom_autofree char *cdir = loom_xasprintf ("%s/ctr/containers", tl_rundir);
+    ck_assert_int_eq (loom_read_file ("/proc/self/mountinfo", &mounts, NULL, NULL), 0);
+    ck_assert_msg (!strstr (mounts, cdir) && !strstr (mounts, rootfs),
+                   "container mounts on the host");
+  }
   /* Its own PID namespace: PID 1 is our init, and only a few processes are there. */
   free (s), s = ctr_sh ("ctr", "c1", "cat /proc/1/comm");
   ck_assert_str_eq (s, "netloom-init");
