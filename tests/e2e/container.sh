@@ -94,6 +94,21 @@ assert "no namespace is left" no_netns_of "$PFX"
 assert "no cgroup is left" test ! -e "/sys/fs/cgroup/memory/netloom/$PFX-$LAB-c1" -a ! -e "/sys/fs/cgroup/netloom/$PFX-$LAB-c1"
 assert "no mount is left on the host" no_netns_mounts
 
+# --- labs/containers.yaml ----------------------------------------------------------
+CL=cl$$
+sed -e "s/^name: containers\$/name: $CL/" "$E2E_TOP/labs/containers.yaml" >"$T/$CL.yaml"
+printf 'prefix: %s\n' "$PFX" >>"$T/$CL.yaml"
+run "$NETLOOM" deploy "$T/$CL.yaml"
+assert "deploy labs/containers.yaml (as $CL)" rc_is 0
+run "$NETLOOM" exec "$CL" cli -- wget -qO- http://web/
+assert "cli fetches web's page by name" out_has '^hello from web$'
+run "$NETLOOM" logs "$CL" web
+assert "web's log has the request" out_has 'response:200'
+run "$NETLOOM" destroy "$CL"
+assert "the containers lab is destroyed, its volume kept" test -s "$T/netloom-$CL/volumes/www/index.html"
+run "$NETLOOM" destroy --cleanup "$T/$CL.yaml"
+assert "destroy --cleanup removes the volume" test ! -e "$T/netloom-$CL"
+
 cat >"$T/noimg.yaml" <<YAML
 name: ni$$
 prefix: $PFX
