@@ -1110,6 +1110,56 @@ read_report (int fd, char *buf, size_t len, int timeout_ms)
   return (int) got;
 }
 
+/* The binds, the volumes (made in the lab directory when missing) and the files for
+ * /etc/hosts and /etc/hostname, into the launch plan. */
+static int
+plan_mounts (struct loom_sup *s, struct ctr *c, struct launch *l, loom_error_t *err)
+{
+  const char *labdir = loom_sup_labdir (s);
+  json_t *b;
+  size_t i;
+
+  json_array_foreach (json_object_get (c->conf, "binds"), i, b)
+    {
+      LOOM_PUSH (l->bind_src, l->n_binds,
+                 loom_xstrdup (json_string_value (json_object_get (b, "src"))));
+      l->n_binds--;
+      LOOM_PUSH (l->bind_dst, l->n_binds,
+                 loom_xstrdup (json_string_value (json_object_get (b, "dst"))));
+      l->n_binds--;
+      LOOM_PUSH (l->bind_ro, l->n_binds, json_is_true (json_object_get (b, "ro")));
+    }
+  json_array_foreach (json_object_get (c->conf, "volumes"), i, b)
+    {
+      loom_autofree char *vols = loom_xasprintf ("%s/volumes", labdir);
+      const char *name = json_string_value (json_object_get (b, "name"));
+      char *dir = loom_xasprintf ("%s/%s", vols, name ? name : "_");
+      /* Kept across destroy; `destroy --cleanup` (and a failed first deploy) remove it. */
+      if (own_dir (s, "data", vols, err) < 0 || own_dir (s, "data", dir, err) < 0)
+        {
+          free (dir);
+          return -1;
+        }
+      LOOM_PUSH (l->bind_src, l->n_binds, dir);
+      l->n_binds--;
+      LOOM_PUSH (l->bind_dst, l->n_binds,
+                 loom_xstrdup (json_string_value (json_object_get (b, "dst"))));
+      l->n_binds--;
+      LOOM_PUSH (l->bind_ro, l->n_binds, json_is_true (json_object_get (b, "ro")));
+    }
+  l->hosts = loom_xasprintf ("%s/hosts", c->dir);
+  l->hostname_file = loom_xasprintf ("%s/hostname", c->dir);
+  {
+    loom_autofree char *ht = hosts_text (loom_sup_state (s), c->node, l->hostname);
+    loom_autofree char *hn = loom_xasprintf ("%s\n", l->hostname);
+    if (loom_write_file (l->hosts, ht, strlen (ht), err) < 0
+        || loom_write_file (l->hostname_file, hn, strlen (hn), err) < 0)
+      return -1;
+  }
+
+  return 0;
+}
+
 /* Waits for init's verdict (the command was exec'd, or why not) and writes init.json. */
 static int
 ctr_ready (struct loom_sup *s, struct ctr *c, struct launch *l, loom_error_t *err)
@@ -1150,7 +1200,6 @@ ctr_start (struct loom_sup *s, struct ctr *c, bool wait, loom_error_t *err)
   loom_autofree char *logdir = loom_xasprintf ("%s/logs", labdir);
   loom_autofree char *nspath = loom_xasprintf ("/run/netns/%s", c->netns);
   int report[2] = { -1, -1 };
-  json_t *b;
   size_t i;
   pid_t pid;
   int r = -1;
@@ -1170,11 +1219,10 @@ ctr_start (struct loom_sup *s, struct ctr *c, bool wait, loom_error_t *err)
   c->have_status = false;
   c->oom_kills = 0;
 
-  if (rootfs == NULL)
+  if (rootfs == NULL && (img = loom_image_resolve (image ? image : "", err)) == NULL)
     {
-      img = loom_image_resolve (image ? image : "", err);
-      if (img == NULL)
-        return loom_error_wrap (err, "image");
+      loom_error_wrap (err, "image");
+      goto out;
     }
   /* The per-node directory: thrown away on destroy, kept across stop and start. */
   if (own_dir (s, "tree", containers, err) < 0)
@@ -1220,43 +1268,8 @@ ctr_start (struct loom_sup *s, struct ctr *c, bool wait, loom_error_t *err)
   }
   if (plan_process (c, img, &l, err) < 0)
     goto out;
-  json_array_foreach (json_object_get (c->conf, "binds"), i, b)
-    {
-      LOOM_PUSH (l.bind_src, l.n_binds,
-                 loom_xstrdup (json_string_value (json_object_get (b, "src"))));
-      l.n_binds--;
-      LOOM_PUSH (l.bind_dst, l.n_binds,
-                 loom_xstrdup (json_string_value (json_object_get (b, "dst"))));
-      l.n_binds--;
-      LOOM_PUSH (l.bind_ro, l.n_binds, json_is_true (json_object_get (b, "ro")));
-    }
-  json_array_foreach (json_object_get (c->conf, "volumes"), i, b)
-    {
-      loom_autofree char *vols = loom_xasprintf ("%s/volumes", labdir);
-      const char *name = json_string_value (json_object_get (b, "name"));
-      char *dir = loom_xasprintf ("%s/%s", vols, name ? name : "_");
-      /* Kept across destroy; `destroy --cleanup` (and a failed first deploy) remove it. */
-      if (own_dir (s, "data", vols, err) < 0 || own_dir (s, "data", dir, err) < 0)
-        {
-          free (dir);
-          goto out;
-        }
-      LOOM_PUSH (l.bind_src, l.n_binds, dir);
-      l.n_binds--;
-      LOOM_PUSH (l.bind_dst, l.n_binds,
-                 loom_xstrdup (json_string_value (json_object_get (b, "dst"))));
-      l.n_binds--;
-      LOOM_PUSH (l.bind_ro, l.n_binds, json_is_true (json_object_get (b, "ro")));
-    }
-  l.hosts = loom_xasprintf ("%s/hosts", c->dir);
-  l.hostname_file = loom_xasprintf ("%s/hostname", c->dir);
-  {
-    loom_autofree char *ht = hosts_text (loom_sup_state (s), c->node, l.hostname);
-    loom_autofree char *hn = loom_xasprintf ("%s\n", l.hostname);
-    if (loom_write_file (l.hosts, ht, strlen (ht), err) < 0
-        || loom_write_file (l.hostname_file, hn, strlen (hn), err) < 0)
-      goto out;
-  }
+  if (plan_mounts (s, c, &l, err) < 0)
+    goto out;
 
   l.netfd = open (nspath, O_RDONLY | O_CLOEXEC);
   if (l.netfd < 0)
