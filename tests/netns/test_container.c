@@ -452,6 +452,43 @@ START_TEST (test_command_that_cannot_run_rolls_back)
 }
 END_TEST
 
+/* Docker's rules: cmd replaces the image's Cmd; entrypoint replaces its Entrypoint and
+ * clears its Cmd unless cmd is given too. busybox's Cmd is sh, which stays up (its
+ * stdin is held open). */
+START_TEST (test_entrypoint_and_cmd_rules)
+{
+  struct loom_lab *lab = tl_load (
+      "rules", "topology:\n"
+               "  nodes:\n"
+               "    e1: {kind: linux, image: busybox, entrypoint: [echo, ep]}\n"
+               "    e2: {kind: linux, image: busybox, entrypoint: [echo, ep], cmd: [c]}\n"
+               "    e3: {kind: linux, image: busybox, cmd: echo only}\n"
+               "    e4: {kind: linux, image: busybox}\n");
+  static const char *const want[][2] = { { "e1", "ep\n" }, { "e2", "ep c\n" }, { "e3", "only\n" } };
+  size_t i;
+
+  tl_deploy_ok (lab);
+  for (i = 0; i < 3; i++)
+    {
+      loom_autofree char *log
+          = loom_xasprintf ("%s/netloom-rules/logs/%s.log", tl_tmpdir, want[i][0]);
+      loom_autofree char *text = NULL;
+      ck_assert_msg (wait_file_has (log, want[i][1], 5000), "%s", want[i][0]);
+      ck_assert_int_eq (loom_read_file (log, &text, NULL, NULL), 0);
+      ck_assert_str_eq (text, want[i][1]);
+    }
+  {
+    json_t *st = ctr_status ("rules", "e4");
+    ck_assert_str_eq (json_string_value (json_object_get (st, "state")), "running");
+    json_decref (st);
+  }
+  ck_assert_int_eq (CTR_RUN ("rules", "e4", "sh", "-c", "test \"$(cat /proc/2/comm)\" = sh"), 0);
+  tl_destroy_ok ("rules");
+  tl_assert_clean ("rules");
+  loom_lab_free (lab);
+}
+END_TEST
+
 START_TEST (test_missing_image_fails_before_deploy)
 {
   struct loom_lab *lab = tl_load ("noimg", "topology:\n"
@@ -480,6 +517,7 @@ container_suite (void)
   tcase_add_test (tc, test_busybox_volume_and_memory_limit);
   tcase_add_test (tc, test_kill9_supervisor_then_destroy);
   tcase_add_test (tc, test_command_that_cannot_run_rolls_back);
+  tcase_add_test (tc, test_entrypoint_and_cmd_rules);
   tcase_add_test (tc, test_missing_image_fails_before_deploy);
   suite_add_tcase (s, tc);
   return s;
