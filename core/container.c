@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -1440,6 +1441,15 @@ svc_start (struct loom_sup *s, void **priv, loom_error_t *err)
       c.state = json_is_true (json_object_get (n, "stopped")) ? CTR_STOPPED : CTR_NEW;
       LOOM_PUSH (v->c, v->n, c);
     }
+  /* Two fds per container (pidfd, report pipe) stay open in the supervisor. */
+  {
+    struct rlimit rl;
+    if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 3 * v->n + 256)
+      {
+        rl.rlim_cur = rl.rlim_max < 3 * v->n + 256 ? rl.rlim_max : 3 * v->n + 256;
+        setrlimit (RLIMIT_NOFILE, &rl);
+      }
+  }
   /* All at once: each init builds its root while the others do. */
   for (i = 0; i < v->n; i++)
     if (r == 0 && v->c[i].state == CTR_NEW && ctr_start (s, &v->c[i], false, err) < 0)
