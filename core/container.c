@@ -661,6 +661,10 @@ static void __attribute__ ((noreturn)) container_init (struct launch *l)
   sigemptyset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
 
+  /* init is a copy-on-write fork of the supervisor: its resident size counts the pages
+   * it shares, which could make it the OOM killer's choice in a small cgroup. It is
+   * never the one to go; the command starts again from 0. */
+  write_text ("/proc/self/oom_score_adj", "-1000", NULL);
   /* The cgroups first, then a cgroup namespace rooted at them. */
   if (l->c->cg_mem)
     {
@@ -736,6 +740,7 @@ static void __attribute__ ((noreturn)) container_init (struct launch *l)
       int e;
       sigprocmask (SIG_SETMASK, &all, NULL);
       setsid ();
+      write_text ("/proc/self/oom_score_adj", "0", NULL);
       dup2 (keep_stdin[0], 0);
       if (become_user (l->workdir, uid, gid, &err) < 0)
         {
