@@ -159,11 +159,11 @@ normalise_name (const char *name, loom_error_t *err)
   char *out;
 
   if (name == NULL || *name == '\0')
-    return loom_error_make (err, EINVAL, "empty image name"), NULL;
+    return loom_error_make (err, 0, "empty image name"), NULL;
   for (s = name; *s; s++)
     if (isspace ((unsigned char) *s) || iscntrl ((unsigned char) *s))
-      return loom_error_make (err, EINVAL,
-                              "'%s' is not an image name (no spaces or control characters)", name),
+      return loom_error_make (err, 0, "'%s' is not an image name (no spaces or control characters)",
+                              name),
              NULL;
   if (strncmp (p, "docker.io/", 10) == 0)
     p += 10;
@@ -172,7 +172,7 @@ normalise_name (const char *name, loom_error_t *err)
   if (p != name && strncmp (p, "library/", 8) == 0)
     p += 8;
   if (*p == '\0' || *p == ':' || *p == '/')
-    return loom_error_make (err, EINVAL, "'%s' is not an image name", name), NULL;
+    return loom_error_make (err, 0, "'%s' is not an image name", name), NULL;
   slash = strrchr (p, '/');
   if (strchr (slash ? slash : p, ':') || strchr (p, '@'))
     out = loom_xstrdup (p);
@@ -282,7 +282,7 @@ find_record (const char *name, const char *norm, loom_error_t *err)
               {
                 json_decref (found);
                 json_decref (all);
-                loom_error_make (err, EINVAL, "image id prefix '%s' is ambiguous", name);
+                loom_error_make (err, 0, "image id prefix '%s' is ambiguous", name);
                 return NULL;
               }
             found = json_incref (rec);
@@ -335,7 +335,7 @@ aliases_load (struct alias **out, size_t *n_out, loom_error_t *err)
   yaml_parser_set_input_file (&parser, f);
   if (!yaml_parser_load (&parser, &doc))
     {
-      ret = loom_error_make (err, EINVAL, "%s:%zu:%zu: %s%s%s", path, parser.problem_mark.line + 1,
+      ret = loom_error_make (err, 0, "%s:%zu:%zu: %s%s%s", path, parser.problem_mark.line + 1,
                              parser.problem_mark.column + 1,
                              parser.problem ? parser.problem : "YAML syntax error",
                              parser.context ? " " : "", parser.context ? parser.context : "");
@@ -347,7 +347,7 @@ aliases_load (struct alias **out, size_t *n_out, loom_error_t *err)
     goto done; /* an empty file */
   if (root->type != YAML_MAPPING_NODE)
     {
-      ret = loom_error_make (err, EINVAL,
+      ret = loom_error_make (err, 0,
                              "%s:%zu:%zu: expected a mapping of image names to local images "
                              "(\"alpine:3\": busybox)",
                              path, root->start_mark.line + 1, root->start_mark.column + 1);
@@ -360,13 +360,13 @@ aliases_load (struct alias **out, size_t *n_out, loom_error_t *err)
       struct alias al;
       if (k->type != YAML_SCALAR_NODE || k->data.scalar.length == 0)
         {
-          ret = loom_error_make (err, EINVAL, "%s:%zu:%zu: expected an image name as the key", path,
+          ret = loom_error_make (err, 0, "%s:%zu:%zu: expected an image name as the key", path,
                                  k->start_mark.line + 1, k->start_mark.column + 1);
           goto done;
         }
       if (v->type != YAML_SCALAR_NODE || v->data.scalar.length == 0)
         {
-          ret = loom_error_make (err, EINVAL,
+          ret = loom_error_make (err, 0,
                                  "%s:%zu:%zu: expected the name of a local image (busybox, "
                                  "host, or an imported image) for '%s'",
                                  path, v->start_mark.line + 1, v->start_mark.column + 1,
@@ -864,7 +864,7 @@ resolve_record (const char *name, bool build, char **found_as, loom_error_t *err
     {
       loom_autofree char *hint = import_hint (target);
       loom_autofree char *quoted = loom_xasprintf ("'%s'", name);
-      loom_error_make (err, ENOENT,
+      loom_error_make (err, 0,
                        "image %s is not in the local store (%s); import it with `netloom image "
                        "import %s` (a `docker save` archive or an OCI layout), or map it to a "
                        "local image in %s",
@@ -1006,7 +1006,7 @@ apply_whiteout (int dirfd, const char *rel, loom_error_t *err)
     }
   base += 4; /* ".wh." */
   if (*base == '\0' || strcmp (base, ".") == 0 || strcmp (base, "..") == 0)
-    return loom_error_make (err, EINVAL, "bad whiteout entry '%s'", rel);
+    return loom_error_make (err, 0, "bad whiteout entry '%s'", rel);
   unlinkat (dfd, base, 0);
   if (mknodat (dfd, base, S_IFCHR | 0, makedev (0, 0)) < 0)
     return loom_error_make (err, errno, "whiteout %s (mknod 0:0)", rel);
@@ -1063,7 +1063,7 @@ unpack (int fd, const char *dir, bool layer, const char *what, int64_t *size, lo
     }
   if (archive_read_open_fd (a, fd, 65536) != ARCHIVE_OK)
     {
-      ret = archive_err (err, a, what);
+      ret = loom_error_make (err, 0, "%s: not a tar archive (%s)", what, archive_error_string (a));
       goto out;
     }
   for (;;)
@@ -1075,7 +1075,7 @@ unpack (int fd, const char *dir, bool layer, const char *what, int64_t *size, lo
       if (r < ARCHIVE_WARN)
         {
           if (entries == 0)
-            ret = loom_error_make (err, EINVAL, "%s: not a tar archive (%s)", what,
+            ret = loom_error_make (err, 0, "%s: not a tar archive (%s)", what,
                                    archive_error_string (a));
           else
             ret = archive_err (err, a, what);
@@ -1087,14 +1087,13 @@ unpack (int fd, const char *dir, bool layer, const char *what, int64_t *size, lo
         continue;
       if (path[0] == '/' || has_dotdot (path))
         {
-          ret = loom_error_make (err, EINVAL, "%s: unsafe path '%s' in the archive", what, path);
+          ret = loom_error_make (err, 0, "%s: unsafe path '%s' in the archive", what, path);
           goto out;
         }
       link = archive_entry_hardlink (e);
       if (link && (link[0] == '/' || has_dotdot (link)))
         {
-          ret = loom_error_make (err, EINVAL, "%s: unsafe hard link '%s' -> '%s'", what, path,
-                                 link);
+          ret = loom_error_make (err, 0, "%s: unsafe hard link '%s' -> '%s'", what, path, link);
           goto out;
         }
       rel = entry_rel (path);
@@ -1153,7 +1152,7 @@ unpack (int fd, const char *dir, bool layer, const char *what, int64_t *size, lo
     }
   if (entries == 0)
     {
-      ret = loom_error_make (err, EINVAL, "%s: empty or not a tar archive", what);
+      ret = loom_error_make (err, 0, "%s: empty or not a tar archive", what);
       goto out;
     }
   if (archive_write_close (w) < ARCHIVE_WARN)
@@ -1197,7 +1196,7 @@ blob_path (const char *digest, loom_error_t *err)
 {
   const char *hex = digest_hex (digest);
   if (hex == NULL)
-    return loom_error_make (err, EINVAL, "'%s' is not a sha256 digest", digest ? digest : "(none)"),
+    return loom_error_make (err, 0, "'%s' is not a sha256 digest", digest ? digest : "(none)"),
            NULL;
   return loom_xasprintf ("blobs/sha256/%s", hex);
 }
@@ -1256,7 +1255,7 @@ oci_manifest (int dirfd, json_t *desc, json_t *names, struct found *out, int dep
       if (pick == NULL || depth > 4)
         {
           json_decref (m);
-          return loom_error_make (err, EINVAL, "OCI layout: %s: an index without manifests", path);
+          return loom_error_make (err, 0, "OCI layout: %s: an index without manifests", path);
         }
       r = oci_manifest (dirfd, pick, names, out, depth + 1, err);
       json_decref (m);
@@ -1345,7 +1344,7 @@ read_oci (int dirfd, json_t *dmanifest, struct found **out, size_t *n_out, loom_
     }
   json_decref (index);
   if (*n_out == 0)
-    return loom_error_make (err, EINVAL, "OCI layout: index.json lists no manifests");
+    return loom_error_make (err, 0, "OCI layout: index.json lists no manifests");
   return 0;
 }
 
@@ -1356,7 +1355,7 @@ read_docker (int dirfd, json_t *dmanifest, struct found **out, size_t *n_out, lo
   json_t *e, *l;
 
   if (!json_is_array (dmanifest) || json_array_size (dmanifest) == 0)
-    return loom_error_make (err, EINVAL,
+    return loom_error_make (err, 0,
                             "docker save archive: manifest.json: expected an array of images "
                             "(Config, RepoTags, Layers)");
   json_array_foreach (dmanifest, i, e)
@@ -1367,7 +1366,7 @@ read_docker (int dirfd, json_t *dmanifest, struct found **out, size_t *n_out, lo
       loom_autofree char *hex = NULL;
 
       if (c == NULL || !json_is_array (json_object_get (e, "Layers")))
-        return loom_error_make (err, EINVAL,
+        return loom_error_make (err, 0,
                                 "docker save archive: manifest.json: image %zu has no Config or "
                                 "Layers",
                                 i + 1);
@@ -1375,7 +1374,7 @@ read_docker (int dirfd, json_t *dmanifest, struct found **out, size_t *n_out, lo
       base = base ? base + 1 : c;
       hex = loom_xstrndup (base, strcspn (base, "."));
       if (!is_hex64 (hex))
-        return loom_error_make (err, EINVAL,
+        return loom_error_make (err, 0,
                                 "docker save archive: manifest.json: Config '%s' is not named by "
                                 "its sha256",
                                 c);
@@ -1530,7 +1529,7 @@ store_image (int dirfd, struct found *f, const char *format, const char *tag, js
   if (!json_is_array (diff_ids) || json_array_size (diff_ids) != f->n_layers)
     {
       json_decref (cfg);
-      return loom_error_make (err, EINVAL,
+      return loom_error_make (err, 0,
                               "image config %s: rootfs.diff_ids has %zu entries for %zu layers",
                               f->config_path, json_array_size (diff_ids), f->n_layers);
     }
@@ -1543,8 +1542,7 @@ store_image (int dirfd, struct found *f, const char *format, const char *tag, js
         {
           json_decref (cfg);
           json_decref (layers);
-          return loom_error_make (err, EINVAL,
-                                  "image config %s: diff_id '%s' is not a sha256 digest",
+          return loom_error_make (err, 0, "image config %s: diff_id '%s' is not a sha256 digest",
                                   f->config_path, d ? d : "(none)");
         }
       if (import_layer (dirfd, f->layer_paths[i], hex, err) < 0)
@@ -1669,7 +1667,7 @@ loom_image_import (const char *path, const char *tag, json_t **names, loom_error
       tmp = NULL;
       goto out;
     }
-  if (unpack (fd, tmp, false, what, NULL, err) < 0)
+  if (unpack (fd, tmp, false, "the archive", NULL, err) < 0)
     goto out;
   dirfd = open (tmp, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0)
@@ -1697,7 +1695,7 @@ loom_image_import (const char *path, const char *tag, json_t **names, loom_error
     }
   else
     {
-      loom_error_make (err, EINVAL,
+      loom_error_make (err, 0,
                        "%s is neither a `docker save` archive (manifest.json) nor an OCI image "
                        "layout (oci-layout, index.json)",
                        what);
@@ -1705,8 +1703,8 @@ loom_image_import (const char *path, const char *tag, json_t **names, loom_error
     }
   if (tag && n_found > 1)
     {
-      loom_error_make (err, EINVAL, "%s holds %zu images: --tag needs an archive of one image",
-                       what, n_found);
+      loom_error_make (err, 0, "%s holds %zu images: --tag needs an archive of one image", what,
+                       n_found);
       goto out;
     }
 
@@ -1883,9 +1881,8 @@ loom_image_remove (const char *name, loom_error_t *err)
       if (*err)
         return -1;
       if (strcmp (norm, "busybox:latest") == 0 || strcmp (norm, "host:latest") == 0)
-        return loom_error_make (err, EINVAL, "'%s' is a built-in image: it cannot be removed",
-                                name);
-      return loom_error_make (err, ENOENT, "no image '%s' in the local store (%s)", name,
+        return loom_error_make (err, 0, "'%s' is a built-in image: it cannot be removed", name);
+      return loom_error_make (err, 0, "no image '%s' in the local store (%s)", name,
                               loom_image_dir ());
     }
   file = loom_xstrdup (json_string_value (json_object_get (rec, "_file")));
