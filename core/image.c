@@ -791,8 +791,10 @@ image_from_record (json_t *rec, const char *name)
   else
     json_array_foreach (json_object_get (rec, "layers"), i, l)
       {
-        loom_autofree char *d = layer_dir (digest_hex (json_string_value (l)));
-        image_add_layer (img, d);
+        const char *hex = digest_hex (json_string_value (l));
+        loom_autofree char *d = hex ? layer_dir (hex) : NULL;
+        if (d)
+          image_add_layer (img, d);
       }
   image_set_config (img, json_object_get (rec, "config"));
   return img;
@@ -1464,7 +1466,8 @@ take_name (const char *name, const char *keep_id, loom_error_t *err)
       json_t *names = json_object_get (rec, "names");
       size_t j;
       bool changed = false;
-      if (strcmp (json_string_value (json_object_get (rec, "id")), keep_id) == 0)
+      const char *id = json_string_value (json_object_get (rec, "id"));
+      if (id == NULL || strcmp (id, keep_id) == 0)
         continue;
       for (j = 0; j < json_array_size (names);)
         if (strcmp (json_string_value (json_array_get (names, j)), name) == 0)
@@ -1490,10 +1493,30 @@ take_name (const char *name, const char *keep_id, loom_error_t *err)
   return 0;
 }
 
-/* Removes leftovers of crashed imports (lock held: no import of ours is running). */
+/* Removes leftovers of crashed imports: layers being unpacked (the lock is held, so no
+ * live import is unpacking one) and unpacked archives whose import process is gone. */
 static void
 sweep_tmp (void)
 {
+  loom_autofree char *tmpdir = loom_xasprintf ("%s/tmp", loom_image_dir ());
+  DIR *t = opendir (tmpdir);
+  struct dirent *te;
+
+  while (t && (te = readdir (t)))
+    {
+      int pid;
+      if (sscanf (te->d_name, "import-%d-", &pid) == 1 && pid > 0 && kill ((pid_t) pid, 0) < 0
+          && errno == ESRCH)
+        {
+          loom_autofree char *p = loom_xasprintf ("%s/%s", tmpdir, te->d_name);
+          loom_error_t e = NULL;
+          loom_rm_rf (p, &e);
+          loom_error_release (&e);
+        }
+    }
+  if (t)
+    closedir (t);
+
   loom_autofree char *layers = loom_xasprintf ("%s/layers", loom_image_dir ());
   DIR *d = opendir (layers);
   struct dirent *de;
@@ -1659,7 +1682,7 @@ loom_image_import (const char *path, const char *tag, json_t **names, loom_error
     goto out;
   lock_release (&lock);
   lock = -1;
-  tmp = loom_xasprintf ("%s/tmp/import-XXXXXX", loom_image_dir ());
+  tmp = loom_xasprintf ("%s/tmp/import-%d-XXXXXX", loom_image_dir (), (int) getpid ());
   if (mkdtemp (tmp) == NULL)
     {
       loom_error_make (err, errno, "mkdtemp %s", tmp);
@@ -1898,26 +1921,27 @@ loom_image_remove (const char *name, loom_error_t *err)
       json_decref (rec);
       return i ? -1 : 0;
     }
-  /* The image goes: refuse when a running container has one of its layers mounted. */
+  /* The image goes: refuse when a running container has one of its own layers
+   * mounted (a layer another image shares stays anyway). */
+  all = load_records ();
+  for (i = 0; i < json_array_size (all); i++)
+    if (strcmp (json_string_value (json_object_get (json_array_get (all, i), "_file")), file) == 0)
+      json_array_remove (all, i--);
   json_array_foreach (json_object_get (rec, "layers"), i, l)
     {
-      loom_autofree char *dir = layer_dir (digest_hex (json_string_value (l)));
-      all = load_records ();
-      for (size_t k = 0; k < json_array_size (all); k++)
-        if (strcmp (json_string_value (json_object_get (json_array_get (all, k), "_file")), file)
-            == 0)
-          json_array_remove (all, k--);
-      if (!layer_in_use (all, json_string_value (l)) && layer_mounted (dir))
+      const char *hex = digest_hex (json_string_value (l));
+      loom_autofree char *dir = hex ? layer_dir (hex) : NULL;
+      if (dir && !layer_in_use (all, json_string_value (l)) && layer_mounted (dir))
         {
           json_decref (all);
           json_decref (rec);
-          return loom_error_make (err, EBUSY,
+          return loom_error_make (err, 0,
                                   "image '%s' is in use: its layer %s is mounted (destroy the lab "
                                   "that runs it first)",
                                   name, dir);
         }
-      json_decref (all);
     }
+  json_decref (all);
   if (unlink (file) < 0)
     {
       json_decref (rec);

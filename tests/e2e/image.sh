@@ -124,6 +124,24 @@ assert "the old image lost that name only" \
   [ "$(jq -r --arg id "$ID1" 'select(.id == $id) | .names | join(",")' "$S/images/"*.json)" = "site:latest" ]
 
 # --- rm --------------------------------------------------------------------------------
+# An image whose layers a running container has mounted is not removed.
+W3=$(json_of web:3 '.layer_dirs[1]')
+mkfifo "$T/hold"
+spawn_bg unshare -m --propagation private sh -c \
+  'mount -t overlay overlay -o "lowerdir=$2:$1" "$3" && echo mounted && read x <"$4"' \
+  sh "$BASE" "$W3" "$T/mnt" "$T/hold" >"$T/hold.out" 2>&1
+HOLD=$BG
+if wait_for_output "$T/hold.out" '^mounted' "$HOLD"; then
+  run "$NETLOOM" image rm web:3
+  assert "rm refuses an image whose layer is mounted" rc_is 1
+  assert "the error says it is in use and what to do" err_has "is in use: its layer .* is mounted"
+  assert "the refused image is still there" [ -d "$W3" ]
+else
+  fail "an overlay of web:3's layers mounts (for the in-use check)"
+fi
+kill "$HOLD" 2>/dev/null
+wait "$HOLD" 2>/dev/null
+
 run "$NETLOOM" image rm web:3
 assert "rm web:3 exits 0" rc_is 0
 assert "rm removed the layer only web:3 used" [ "$(layer_count)" -eq 4 ]
