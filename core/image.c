@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <signal.h>
 #include <stdint.h>
@@ -420,10 +421,23 @@ image_new (const char *id, const char *name)
   return img;
 }
 
+/* Adds a layer on top. A layer that is there already (images repeat the empty layer)
+ * moves up: overlayfs takes a directory once, and the highest copy is the one that
+ * counts. */
 static void
 image_add_layer (struct loom_image *img, const char *dir)
 {
   char *d = loom_xstrdup (dir);
+  size_t i;
+
+  for (i = 0; i < img->n_layers; i++)
+    if (strcmp (img->layers[i], dir) == 0)
+      {
+        free (img->layers[i]);
+        memmove (img->layers + i, img->layers + i + 1, (img->n_layers - i - 1) * sizeof (char *));
+        img->n_layers--;
+        break;
+      }
   LOOM_PUSH (img->layers, img->n_layers, d);
 }
 
@@ -922,13 +936,64 @@ loom_image_free (struct loom_image *img)
 /* ---------- import: unpacking ---------- */
 
 /* Opens rel inside the directory dirfd, never leaving it (symlinks resolve as if dirfd
- * were the root). */
+ * were the root). Without openat2 (kernels before 5.6, valgrind) the resolved path must
+ * stay under the directory, which is ours (0700) and does not change meanwhile. */
 static int
 open_in (int dirfd, const char *rel, int flags)
 {
   struct open_how how = { .flags = (uint64_t) flags | O_CLOEXEC,
                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-  return (int) syscall (SYS_openat2, dirfd, rel, &how, sizeof how);
+  int fd = (int) syscall (SYS_openat2, dirfd, rel, &how, sizeof how);
+  char dir[PATH_MAX], real[PATH_MAX];
+  loom_autofree char *self = NULL;
+  loom_autofree char *joined = NULL;
+  ssize_t n;
+  size_t dl;
+
+  if (fd >= 0 || errno != ENOSYS)
+    return fd;
+  self = loom_xasprintf ("/proc/self/fd/%d", dirfd);
+  n = readlink (self, dir, sizeof dir - 1);
+  if (n < 0)
+    return -1;
+  dir[n] = '\0';
+  joined = loom_xasprintf ("%s/%s", dir, rel);
+  if (realpath (joined, real) == NULL)
+    return -1;
+  dl = strlen (dir);
+  if (strncmp (real, dir, dl) != 0 || real[dl] != '/')
+    {
+      errno = EXDEV;
+      return -1;
+    }
+  return open (real, flags | O_CLOEXEC | O_NOFOLLOW);
+}
+
+/* Opens the directory rel inside dirfd (O_PATH), refusing symlinks on the way: a
+ * layer's whiteout must never reach outside the layer. */
+static int
+open_dir_nofollow (int dirfd, const char *rel)
+{
+  loom_autofree char *copy = loom_xstrdup (rel);
+  char *save = NULL, *comp;
+  int cur = openat (dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+  for (comp = strtok_r (copy, "/", &save); comp && cur >= 0; comp = strtok_r (NULL, "/", &save))
+    {
+      int next;
+      if (strcmp (comp, ".") == 0)
+        continue;
+      if (strcmp (comp, "..") == 0)
+        {
+          close (cur);
+          errno = EXDEV;
+          return -1;
+        }
+      next = openat (cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      close (cur);
+      cur = next;
+    }
+  return cur;
 }
 
 static json_t *
@@ -978,8 +1043,6 @@ apply_whiteout (int dirfd, const char *rel, loom_error_t *err)
   char *slash = strrchr (dir, '/');
   const char *base = slash ? slash + 1 : dir;
   loom_autoclose int dfd = -1;
-  struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-                          .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS };
 
   if (slash)
     {
@@ -995,7 +1058,7 @@ apply_whiteout (int dirfd, const char *rel, loom_error_t *err)
         }
       mkdirat (dirfd, dir, 0755);
     }
-  dfd = (int) syscall (SYS_openat2, dirfd, slash ? dir : ".", &how, sizeof how);
+  dfd = open_dir_nofollow (dirfd, slash ? dir : ".");
   if (dfd < 0)
     return loom_error_make (err, errno, "whiteout %s: its directory", rel);
   if (strcmp (base, ".wh..wh..opq") == 0)
@@ -1152,7 +1215,7 @@ unpack (int fd, const char *dir, bool layer, const char *what, int64_t *size, lo
           goto out;
         }
     }
-  if (entries == 0)
+  if (entries == 0 && !layer) /* an empty layer is a valid layer */
     {
       ret = loom_error_make (err, 0, "%s: empty or not a tar archive", what);
       goto out;

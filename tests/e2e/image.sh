@@ -97,6 +97,34 @@ assert "import from stdin ('-') of an OCI archive with plain layers exits 0" rc_
 assert "stdin import names web:3" out_has '^imported web:3$'
 assert "4 layers in all after the third image" [ "$(layer_count)" -eq 4 ]
 
+# docker save's quirks: an empty layer (1024 zero bytes), a layer.tar that is a symlink
+# to another one, the same layer twice in one image.
+mkdir -p "$T/q" && tar -C "$T/q" -xf "$T/web1.tar"
+EMPTY=$(head -c 1024 /dev/zero | sha256sum | cut -d' ' -f1)
+mkdir -p "$T/q/$EMPTY" "$T/q/e2" && head -c 1024 /dev/zero >"$T/q/$EMPTY/layer.tar"
+ln -s "../$EMPTY/layer.tar" "$T/q/e2/layer.tar"
+QC=$(jq -r '.[0].Config' "$T/q/manifest.json")
+jq -c --arg e "sha256:$EMPTY" '.rootfs.diff_ids = [.rootfs.diff_ids[0], $e, .rootfs.diff_ids[1], $e]
+  | .config.Cmd = ["sh"]' "$T/q/$QC" >"$T/q/new.json"
+QH=$(sha256sum "$T/q/new.json" | cut -d' ' -f1)
+rm "$T/q/$QC" && mv "$T/q/new.json" "$T/q/$QH.json"
+jq -c --arg c "$QH.json" --arg e "$EMPTY/layer.tar" \
+  '.[0].Config = $c | .[0].RepoTags = ["quirks:1"] | .[0].Layers = [.[0].Layers[0], $e, .[0].Layers[1], "e2/layer.tar"]' \
+  "$T/q/manifest.json" >"$T/q/m" && mv "$T/q/m" "$T/q/manifest.json"
+(cd "$T/q" && tar -cf "$T/quirks.tar" -- *)
+run "$NETLOOM" image import "$T/quirks.tar"
+assert "an image with an empty layer, twice, once through a symlink, imports" rc_is 0
+run "$NETLOOM" image inspect quirks:1
+assert "its record lists all four layers" [ "$(jq '.layers | length' "$OUT")" -eq 4 ]
+assert "the empty layer is an empty directory in the store" \
+  sh -c '[ -d "$1" ] && [ -z "$(ls -A "$1")" ]' sh "$S/layers/$EMPTY"
+assert "layer_dirs has each directory once, at its highest place" \
+  [ "$(jq -r '.layer_dirs | map(split("/") | last | .[0:12]) | join(" ")' "$OUT")" = \
+    "$(basename "$BASE" | cut -c1-12) $(basename "$TOP1" | cut -c1-12) $(echo "$EMPTY" | cut -c1-12)" ]
+run "$NETLOOM" image rm quirks:1
+assert "rm quirks:1 exits 0" rc_is 0
+assert "the empty layer went with it" [ ! -e "$S/layers/$EMPTY" ]
+
 # --- ls --------------------------------------------------------------------------------
 run "$NETLOOM" image ls
 assert "ls exits 0" rc_is 0
