@@ -1867,13 +1867,23 @@ json_t *
 loom_image_inspect (const char *name, loom_error_t *err)
 {
   loom_autofree char *found = NULL;
-  json_t *rec = resolve_record (name, true, &found, err);
+  loom_error_t e = NULL;
+  json_t *rec = resolve_record (name, true, &found, &e);
   struct loom_image *img;
   json_t *dirs;
   size_t i;
 
+  /* A user who cannot write the store still sees a built-in image not yet made. */
+  if (rec == NULL && e && (e->status == EACCES || e->status == EPERM || e->status == EROFS))
+    {
+      loom_error_release (&e);
+      rec = resolve_record (name, false, &found, &e);
+    }
   if (rec == NULL)
-    return NULL;
+    {
+      loom_error_move (err, &e);
+      return NULL;
+    }
   json_object_del (rec, "_file");
   img = image_from_record (rec, found);
   dirs = json_array ();
