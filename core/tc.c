@@ -4,6 +4,7 @@
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
+#include <linux/tc_act/tc_mirred.h>
 #include <linux/rtnetlink.h>
 #include <netlink/errno.h>
 #include <netlink/msg.h>
@@ -155,4 +156,56 @@ loom_tc_has_qdisc_kind (struct nl_sock *sk, int ifindex, const char *kind)
     return false;
   loom_tc_root_del (sk, ifindex, NULL);
   return true;
+}
+
+/* One direction of a wire: everything arriving on @from leaves through @to. */
+static int
+mirred_redirect (struct nl_sock *sk, int from, int to, loom_error_t *err)
+{
+  struct nl_msg *msg = tc_msg (RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_REPLACE, from, 0,
+                               TC_H_MAKE (TC_H_CLSACT, TC_H_MIN_INGRESS),
+                               TC_H_MAKE ((uint32_t) LOOM_TC_PRIO_WIRE << 16, htons (ETH_P_ALL)));
+  struct
+  {
+    struct tc_u32_sel sel;
+    struct tc_u32_key key;
+  } sel = { .sel = { .flags = TC_U32_TERMINAL, .nkeys = 1 } }; /* match u32 0 0 at 0 */
+  struct tc_mirred parm = {
+    .action = TC_ACT_STOLEN,
+    .eaction = TCA_EGRESS_REDIR,
+    .ifindex = (uint32_t) to,
+  };
+  struct nlattr *opts, *acts, *act, *aopts;
+  int r;
+
+  if (nla_put_string (msg, TCA_KIND, "u32") < 0 || !(opts = nla_nest_start (msg, TCA_OPTIONS))
+      || nla_put (msg, TCA_U32_SEL, sizeof sel, &sel) < 0
+      || !(acts = nla_nest_start (msg, TCA_U32_ACT)) || !(act = nla_nest_start (msg, 1))
+      || nla_put_string (msg, TCA_ACT_KIND, "mirred") < 0
+      || !(aopts = nla_nest_start (msg, TCA_ACT_OPTIONS))
+      || nla_put (msg, TCA_MIRRED_PARMS, sizeof parm, &parm) < 0)
+    abort ();
+  nla_nest_end (msg, aopts);
+  nla_nest_end (msg, act);
+  nla_nest_end (msg, acts);
+  nla_nest_end (msg, opts);
+  if (loom_fault_check ("add mirred redirect", err) < 0)
+    {
+      nlmsg_free (msg);
+      return -1;
+    }
+  r = nl_send_sync (sk, msg);
+  if (r < 0)
+    return loom_error_make (err, 0, "redirect ifindex %d to %d: %s", from, to, nl_geterror (r));
+  return 0;
+}
+
+int
+loom_tc_mirred_wire (struct nl_sock *sk, int ifindex_a, int ifindex_b, loom_error_t *err)
+{
+  if (loom_tc_clsact (sk, ifindex_a, err) < 0 || loom_tc_clsact (sk, ifindex_b, err) < 0
+      || mirred_redirect (sk, ifindex_a, ifindex_b, err) < 0
+      || mirred_redirect (sk, ifindex_b, ifindex_a, err) < 0)
+    return -1;
+  return 0;
 }
