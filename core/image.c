@@ -1078,6 +1078,53 @@ apply_whiteout (int dirfd, const char *rel, loom_error_t *err)
   return 0;
 }
 
+/* Overlayfs reads trusted.overlay.* (opaque, redirect, metacopy ...) from its layers:
+ * only whiteouts of ours may set them, never a layer's own entries. */
+static void
+drop_overlay_xattrs (struct archive_entry *e)
+{
+  struct
+  {
+    char *name;
+    void *value;
+    size_t size;
+  } *keep = NULL;
+  size_t n = 0, i;
+  bool dropped = false;
+  const char *name;
+  const void *value;
+  size_t size;
+
+  if (archive_entry_xattr_reset (e) == 0)
+    return;
+  while (archive_entry_xattr_next (e, &name, &value, &size) == ARCHIVE_OK)
+    {
+      if (strncmp (name, "trusted.overlay.", 16) == 0)
+        {
+          dropped = true;
+          continue;
+        }
+      keep = loom_xrealloc (keep, (n + 1) * sizeof (*keep));
+      keep[n].name = loom_xstrdup (name);
+      keep[n].value = loom_xmalloc (size ? size : 1);
+      memcpy (keep[n].value, value, size);
+      keep[n].size = size;
+      n++;
+    }
+  if (dropped)
+    {
+      archive_entry_xattr_clear (e);
+      for (i = 0; i < n; i++)
+        archive_entry_xattr_add_entry (e, keep[i].name, keep[i].value, keep[i].size);
+    }
+  for (i = 0; i < n; i++)
+    {
+      free (keep[i].name);
+      free (keep[i].value);
+    }
+  free (keep);
+}
+
 static int
 archive_err (loom_error_t *err, struct archive *a, const char *what)
 {
@@ -1186,6 +1233,8 @@ unpack (int fd, const char *dir, bool layer, const char *what, int64_t *size, lo
         continue;
       if (archive_entry_filetype (e) == AE_IFREG)
         total += archive_entry_size (e);
+      if (layer)
+        drop_overlay_xattrs (e);
       r = archive_write_header (w, e);
       if (r < ARCHIVE_WARN)
         {

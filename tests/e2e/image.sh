@@ -21,6 +21,29 @@ layer_count () { ls -1 "$S/layers" | grep -c -E '^[0-9a-f]{64}$'; }
 out_lacks () { ! grep -q -e "$1" "$OUT"; }
 json_of () { "$NETLOOM" image inspect "$1" | jq -r "$2"; }
 
+# save_archive OUT NAME LAYER.tar...: a docker-save archive of these layers (lowest
+# first) with an empty config.
+save_archive () {
+  _out=$1 _name=$2
+  shift 2
+  _d=$(mktemp -d "$T/save.XXXXXX")
+  _ids="" _paths=""
+  for _l in "$@"; do
+    _h=$(sha256sum "$_l" | cut -d' ' -f1)
+    mkdir -p "$_d/$_h" && cp "$_l" "$_d/$_h/layer.tar"
+    _ids="$_ids sha256:$_h" _paths="$_paths $_h/layer.tar"
+  done
+  jq -n -c --arg ids "$_ids" '{config: {}, rootfs: {type: "layers",
+    diff_ids: ($ids | split(" ") | map(select(. != "")))}}' >"$_d/c"
+  _c=$(sha256sum "$_d/c" | cut -d' ' -f1)
+  mv "$_d/c" "$_d/$_c.json"
+  jq -n -c --arg c "$_c.json" --arg n "$_name" --arg p "$_paths" \
+    '[{Config: $c, RepoTags: [$n], Layers: ($p | split(" ") | map(select(. != "")))}]' \
+    >"$_d/manifest.json"
+  (cd "$_d" && tar -cf "$_out" -- *)
+  rm -rf "$_d"
+}
+
 # --- archives ------------------------------------------------------------------------
 check "mkimage.sh makes a docker-save archive" sh "$MK" "$T/web1.tar" --name web:1
 check "mkimage.sh makes an OCI archive with gzip layers" \
@@ -276,16 +299,30 @@ assert "no temp dirs are left" no_leftovers "$T/store2"
 mkdir -p "$T/evil/in" && echo x >"$T/evil/escape"
 tar -C "$T/evil/in" -P -cf "$T/evil/layer.tar" ../escape
 EH=$(sha256sum "$T/evil/layer.tar" | cut -d' ' -f1)
-mkdir -p "$T/evil/a/$EH" && mv "$T/evil/layer.tar" "$T/evil/a/$EH/layer.tar"
-jq -n -c --arg d "sha256:$EH" '{config: {}, rootfs: {type: "layers", diff_ids: [$d]}}' >"$T/evil/c"
-CH=$(sha256sum "$T/evil/c" | cut -d' ' -f1)
-mv "$T/evil/c" "$T/evil/a/$CH.json"
-jq -n -c --arg c "$CH.json" --arg l "$EH/layer.tar" '[{Config: $c, RepoTags: ["evil:1"], Layers: [$l]}]' >"$T/evil/a/manifest.json"
-(cd "$T/evil/a" && tar -cf "$T/evil.tar" -- *)
+save_archive "$T/evil.tar" evil:1 "$T/evil/layer.tar"
 run "$NETLOOM" image import "$T/evil.tar"
 assert "a layer with a '..' path is refused" err_has "unsafe path '../escape'"
 assert "nothing was written outside the layer" [ ! -e "$S/layers/escape" ]
 assert "the refused layer is not in the store" [ ! -e "$S/layers/$EH" ]
+
+# xattrs: a layer's own are kept, but none of overlayfs's (only whiteouts make those).
+mkdir -p "$T/xa/lo/d" "$T/xa/up/d"
+echo lower >"$T/xa/lo/d/lower.txt"
+echo upper >"$T/xa/up/d/upper.txt"
+setfattr -n user.netloom -v kept "$T/xa/up/d/upper.txt"
+setfattr -n trusted.overlay.opaque -v y "$T/xa/up/d"
+tar -C "$T/xa/lo" -cf "$T/xa/lo.tar" .
+tar -C "$T/xa/up" --xattrs --xattrs-include='*' -cf "$T/xa/up.tar" .
+save_archive "$T/xattrs.tar" xattrs:1 "$T/xa/lo.tar" "$T/xa/up.tar"
+run "$NETLOOM" image import "$T/xattrs.tar"
+assert "an image whose layer has xattrs imports" rc_is 0
+XUP=$(json_of xattrs:1 '.layer_dirs[1]')
+assert "a layer's own xattr is kept (user.netloom)" \
+  [ "$(getfattr --only-values -n user.netloom "$XUP/d/upper.txt" 2>/dev/null)" = kept ]
+assert "a layer's trusted.overlay.* xattr is dropped" \
+  sh -c '! getfattr -n trusted.overlay.opaque "$1" >/dev/null 2>&1' sh "$XUP/d"
+assert "a whiteout-made opaque dir does have it" \
+  [ "$(getfattr --only-values -n trusted.overlay.opaque "$TOP2/opq" 2>/dev/null)" = y ]
 
 # --- concurrent imports into one store --------------------------------------------------
 export NETLOOM_IMAGE_DIR="$T/store3"
