@@ -1880,20 +1880,41 @@ summary (json_t *rec)
                     json_is_true (json_object_get (rec, "builtin")));
 }
 
+/* Images by name; those without a name last, by id. */
+static int
+cmp_records (const void *a, const void *b)
+{
+  json_t *ra = *(json_t *const *) a, *rb = *(json_t *const *) b;
+  const char *na = json_string_value (json_array_get (json_object_get (ra, "names"), 0));
+  const char *nb = json_string_value (json_array_get (json_object_get (rb, "names"), 0));
+
+  if (na && nb)
+    return strcmp (na, nb);
+  if (na || nb)
+    return na ? -1 : 1;
+  return strcmp (json_string_value (json_object_get (ra, "id")) ?: "",
+                 json_string_value (json_object_get (rb, "id")) ?: "");
+}
+
 json_t *
 loom_image_list (loom_error_t *err)
 {
   json_t *all = load_records (), *rec, *out = json_array ();
   bool has_busybox = false, has_host = false;
   loom_error_t e = NULL;
-  size_t i;
+  size_t i, n = json_array_size (all);
+  json_t **sorted = loom_xcalloc (n + 1, sizeof (json_t *));
 
   json_array_foreach (all, i, rec)
     {
       has_busybox |= record_has_name (rec, "busybox:latest");
       has_host |= record_has_name (rec, "host:latest");
-      json_array_append_new (out, summary (rec));
+      sorted[i] = rec;
     }
+  qsort (sorted, n, sizeof (json_t *), cmp_records);
+  for (i = 0; i < n; i++)
+    json_array_append_new (out, summary (sorted[i]));
+  free (sorted);
   json_decref (all);
   if (!has_busybox)
     {

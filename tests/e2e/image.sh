@@ -311,6 +311,11 @@ echo lower >"$T/xa/lo/d/lower.txt"
 echo upper >"$T/xa/up/d/upper.txt"
 setfattr -n user.netloom -v kept "$T/xa/up/d/upper.txt"
 setfattr -n trusted.overlay.opaque -v y "$T/xa/up/d"
+ln "$T/xa/up/d/upper.txt" "$T/xa/up/d/hard.txt"
+ln -s upper.txt "$T/xa/up/d/soft"
+mknod "$T/xa/up/d/null" c 1 3
+chown 123:456 "$T/xa/up/d/upper.txt"
+chmod 4711 "$T/xa/up/d/upper.txt"
 tar -C "$T/xa/lo" -cf "$T/xa/lo.tar" .
 tar -C "$T/xa/up" --xattrs --xattrs-include='*' -cf "$T/xa/up.tar" .
 save_archive "$T/xattrs.tar" xattrs:1 "$T/xa/lo.tar" "$T/xa/up.tar"
@@ -321,6 +326,12 @@ assert "a layer's own xattr is kept (user.netloom)" \
   [ "$(getfattr --only-values -n user.netloom "$XUP/d/upper.txt" 2>/dev/null)" = kept ]
 assert "a layer's trusted.overlay.* xattr is dropped" \
   sh -c '! getfattr -n trusted.overlay.opaque "$1" >/dev/null 2>&1' sh "$XUP/d"
+assert "a hard link stays a hard link" \
+  [ "$(stat -c %i "$XUP/d/upper.txt")" = "$(stat -c %i "$XUP/d/hard.txt")" ]
+assert "a symlink stays a symlink" [ "$(readlink "$XUP/d/soft")" = upper.txt ]
+assert "a device stays a device (char 1:3)" \
+  [ "$(stat -c '%F %t:%T' "$XUP/d/null")" = "character special file 1:3" ]
+assert "owners and modes (setuid) are kept" [ "$(stat -c '%u:%g %a' "$XUP/d/upper.txt")" = "123:456 4711" ]
 assert "a whiteout-made opaque dir does have it" \
   [ "$(getfattr --only-values -n trusted.overlay.opaque "$TOP2/opq" 2>/dev/null)" = y ]
 
