@@ -112,6 +112,11 @@ cat >"$root/etc/hosts" <<'EOF'
 127.0.0.1	localhost
 ::1	localhost ip6-localhost ip6-loopback
 EOF
+cat >"$root/etc/inittab" <<'EOF'
+::respawn:/bin/cttyhack /bin/sh -l
+::ctrlaltdel:/bin/reboot
+::shutdown:/bin/sync
+EOF
 cat >"$root/etc/profile" <<'EOF'
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export HOME=/root
