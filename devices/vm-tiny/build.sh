@@ -41,7 +41,7 @@ cd "$debs"
 set -- "$meta"_*.deb
 if [ ! -f "$1" ]; then
   apt-get download "$meta" >/dev/null 2>apt.err \
-    || die "apt-get download $meta failed: $(cat apt.err)"
+    || die "apt-get download $meta failed (apt-get update first?): $(cat apt.err)"
   set -- "$meta"_*.deb
 fi
 dep=$(dpkg-deb -f "$1" Depends | tr ',' '\n' | grep -o 'linux-image-[^ ]*' | head -n 1)
@@ -127,9 +127,12 @@ EOF
 : >"$root/etc/resolv.conf"
 echo netloom-tiny >"$root/etc/hostname"
 
-# 3. The archive: newc cpio, gzip; files sorted, owned by root, so it is reproducible.
+# 3. The archive: newc cpio, gzip. Sorted names, root's files, fixed times and inode
+# numbers: the same sources give the same bytes.
+find "$root" -exec touch -h -d @0 {} +
 (cd "$root" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort \
-  | "$busybox" cpio -o -H newc -R 0:0 2>/dev/null) | gzip -9 -n >"$tmp/initrd.img"
+  | "$busybox" cpio -o -H newc -R 0:0 --renumber-inodes --ignore-devno 2>/dev/null) \
+  | gzip -9 -n >"$tmp/initrd.img"
 
 mkdir -p "$img"
 cp "$tmp/pkg/boot/vmlinuz-$kver" "$tmp/vmlinuz"
