@@ -38,6 +38,7 @@ lib_src   :=
 cli_src   :=
 unit_tests :=
 netns_tests :=
+vm_tests   :=
 
 include topology/module.mk
 include core/module.mk

@@ -15,3 +15,7 @@ vm-image: $(VM_TINY)/manifest.json
 $(VM_TINY)/manifest.json: $(VM_TINY_SRC) $(wildcard $(VM_BUSYBOX))
 	@$(if $(Q),echo "  VM      $(VM_TINY)")
 	$(Q)BUSYBOX=$(VM_BUSYBOX) sh devices/vm-tiny/build.sh $(VM_DIR)
+
+# Test programs that boot the guest (listed in vm_tests by tests/*/module.mk, which are
+# included before this fragment) get the image built with them.
+$(addprefix $(BUILD)/,$(vm_tests)): | $(VM_TINY)/manifest.json

@@ -16,6 +16,7 @@
 
 #define MAC_A "52:54:00:6e:6c:01"
 #define MAC_B "52:54:00:6e:6c:02"
+#define NO_NIC "netloom-tiny: no interface with MAC 52:54:00:6e:6c:99"
 
 static char top[PATH_MAX];
 
@@ -208,7 +209,8 @@ START_TEST (test_boot_configure_console)
                        " netloom.if=" MAC_A ",eth1,10.99.0.2/24,fd00:99::2/64"
                        " netloom.if=" MAC_B ",eth0,mtu=1400"
                        " netloom.route=10.98.0.0/16,10.99.0.1"
-                       " netloom.route=default,fd00:99::1";
+                       " netloom.route=default,fd00:99::1"
+                       " netloom.if=52:54:00:6e:6c:99,eth9,10.9.9.9/24";
 
   build_image ();
   /* A network namespace of the test's own: it and the TAPs go when the test exits. */
@@ -231,9 +233,13 @@ START_TEST (test_boot_configure_console)
   ck_assert_msg (console_wait (&c, "netloom-tiny: ready", 90000), "no ready line; console:\n%s",
                  console_tail (&c));
   ready_ms = now_ms () - t0;
-  /* quiet: no progress lines, and no complaint (a missing NIC, a bad address ...). */
+  /* quiet: no progress lines; the one complaint is about the NIC that is not there. */
   c.buf[c.len] = '\0';
   p = strstr (c.buf, "netloom-tiny: ");
+  ck_assert_msg (p && strncmp (p, NO_NIC, strlen (NO_NIC)) == 0
+                     && (p[strlen (NO_NIC)] == '\r' || p[strlen (NO_NIC)] == '\n'),
+                 "init did not complain about the missing NIC (only):\n%s", console_tail (&c));
+  p = strstr (p + 1, "netloom-tiny: ");
   ck_assert_msg (p && strncmp (p, "netloom-tiny: ready", 19) == 0, "init complained:\n%s",
                  console_tail (&c));
   ck_assert_msg (console_wait (&c, "t1:~# ", 20000), "no prompt; console:\n%s", console_tail (&c));
