@@ -4,6 +4,7 @@
 #   make run      install what is needed, build, deploy labs/quickstart.yaml
 #   make test     install what is needed, build, run the whole suite
 #   make bench    deploy/destroy benchmarks (writes docs/benchmarks.md)
+#   make vm-image the built-in VM guest netloom-tiny (build/vm/netloom-tiny/)
 
 CC       ?= cc
 PKGS     := yaml-0.1 jansson libnl-3.0 libnl-route-3.0 libpcap libarchive slirp
@@ -39,12 +40,14 @@ lib_src   :=
 cli_src   :=
 unit_tests :=
 netns_tests :=
+vm_tests   :=
 
 include topology/module.mk
 include core/module.mk
 include devices/module.mk
 include core/cli/module.mk
 include tests/module.mk
+include devices/vm-tiny/module.mk
 
 lib_obj := $(lib_src:%.c=$(BUILD)/%.o)
 cli_obj := $(cli_src:%.c=$(BUILD)/%.o)
