@@ -1990,19 +1990,32 @@ layer_mounted (const char *dir)
   struct dirent *de;
   bool found = false;
   const char *pat = dir;
+  ino_t *seen = NULL; /* mount namespaces read already: most processes share one */
+  size_t n_seen = 0, i;
 
   if (d == NULL)
     return false;
   while (!found && (de = readdir (d)))
     {
       loom_autofree char *p = NULL;
+      loom_autofree char *ns = NULL;
       loom_autofree char *text = NULL;
       loom_error_t e = NULL;
       const char *s;
       size_t len;
+      struct stat st;
 
       if (!isdigit ((unsigned char) de->d_name[0]))
         continue;
+      ns = loom_xasprintf ("/proc/%s/ns/mnt", de->d_name);
+      if (stat (ns, &st) == 0)
+        {
+          for (i = 0; i < n_seen && seen[i] != st.st_ino; i++)
+            ;
+          if (i < n_seen)
+            continue;
+          LOOM_PUSH (seen, n_seen, st.st_ino);
+        }
       p = loom_xasprintf ("/proc/%s/mountinfo", de->d_name);
       if (loom_read_file (p, &text, &len, &e) < 0)
         {
@@ -2021,6 +2034,7 @@ layer_mounted (const char *dir)
         }
     }
   closedir (d);
+  free (seen);
   return found;
 }
 
