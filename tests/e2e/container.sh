@@ -1,8 +1,9 @@
 #!/bin/sh
 # Container nodes through the netloom command: a busybox container and a host on a
 # link; exec and shell enter the container's namespaces; logs (and logs -f until the lab
-# is destroyed); the lab file's exec: runs inside the container; a missing image is
-# refused before anything is created.
+# is destroyed); the lab file's exec: runs inside the container; an OOM kill in inspect;
+# supervisor stop/start; labs/containers.yaml; a container from an imported two-layer
+# image; a missing image is refused before anything is created.
 . "$(dirname "$0")/lib.sh.inc"
 e2e_init k
 
@@ -108,6 +109,37 @@ run "$NETLOOM" destroy "$CL"
 assert "the containers lab is destroyed, its volume kept" test -s "$T/netloom-$CL/volumes/www/index.html"
 run "$NETLOOM" destroy --cleanup "$T/$CL.yaml"
 assert "destroy --cleanup removes the volume" test ! -e "$T/netloom-$CL"
+
+# --- an imported image (two layers, a whiteout, an opaque directory) --------------
+export NETLOOM_IMAGE_DIR="$T/store"
+check "mkimage.sh makes a docker-save archive" \
+  sh "$E2E_TOP/tests/e2e/mkimage.sh" "$T/web.tar" --name "web:ct$$" --text "served by web"
+check "netloom image import takes it" "$NETLOOM" image import "$T/web.tar"
+WL=wb$$
+cat >"$T/$WL.yaml" <<YAML
+name: $WL
+prefix: $PFX
+topology:
+  nodes:
+    w1: {kind: linux, image: "web:ct$$", env: {GREETING: node-wins}}
+    h1: {kind: host}
+  links:
+    - endpoints: ["w1:eth1", "h1:eth1"]
+      ipv4: ["10.79.1.1/24", "10.79.1.2/24"]
+YAML
+run "$NETLOOM" deploy "$T/$WL.yaml"
+assert "a container from the imported image deploys" rc_is 0
+run "$NETLOOM" exec "$WL" w1 -- sh -c 'echo $(pwd) $GREETING; ls /opq; test ! -e /etc/motd && cat /keep/kept.txt'
+assert "the image's WorkingDir, the node's env over the image's, its layers as one tree" \
+  out_has '^/www node-wins$'
+assert "an opaque directory shows the upper layer's files" out_has '^upper.txt$'
+assert "an opaque directory hides the lower layer's files" sh -c "! grep -q lower.txt '$OUT'"
+assert "a whiteout deletes, other lower files stay" out_has '^kept$'
+run "$NETLOOM" exec "$WL" h1 -- busybox wget -qO- http://10.79.1.1/
+assert "the image's Cmd (httpd) serves the host node over the lab link" out_has '^served by web$'
+run "$NETLOOM" destroy "$WL"
+assert "that lab is destroyed" rc_is 0
+unset NETLOOM_IMAGE_DIR
 
 cat >"$T/noimg.yaml" <<YAML
 name: ni$$
