@@ -87,7 +87,8 @@ const struct loom_cmd loom_cmd_shell = {
   .help = "Starts $SHELL (or bash, or sh) inside the node with the prompt set to\n"
           "'[lab:node]', and NETLOOM_LAB and NETLOOM_NODE set. bash starts with --norc\n"
           "so that the prompt stays. Leave with 'exit'; netloom exits with the shell's\n"
-          "status.\n",
+          "status. In a container node it is the container's own shell (bash if its image\n"
+          "has one, else sh), inside all of the container's namespaces.\n",
   .example = "  netloom shell quickstart h1\n",
   .opts = NULL,
   .min_args = 2,
