@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 
 #include "core/container.h"
+#include "core/fault.h"
 #include "core/supervisor.h"
 #include "tests/netns/testlib.h"
 
@@ -489,6 +490,72 @@ START_TEST (test_entrypoint_and_cmd_rules)
 }
 END_TEST
 
+static const char small_lab[] = "topology:\n"
+                                "  nodes:\n"
+                                "    c1:\n"
+                                "      kind: linux\n"
+                                "      image: busybox\n"
+                                "      cmd: sleep 3600\n"
+                                "      memory: 64M\n"
+                                "      volumes: [\"v:/v\"]\n"
+                                "      exec: [\"echo hi > /v/f\"]\n"
+                                "    h1: {kind: host}\n"
+                                "  links:\n"
+                                "    - endpoints: [\"c1:eth1\", \"h1:eth1\"]\n"
+                                "      ipv4: [\"10.80.0.1/24\", \"10.80.0.2/24\"]\n";
+
+/* Every step a deploy with a container takes, failing (rolled back) or killed (then
+ * destroyed): nothing of the container is left — cgroup, directory, volume, process. */
+START_TEST (test_container_rollback_and_kill9_at_every_step)
+{
+  struct loom_lab *lab = tl_load ("cfault", small_lab);
+  int steps, n;
+  char num[16];
+
+  setenv ("NETLOOM_FAULT_STEP", "1000000", 1);
+  tl_deploy_ok (lab);
+  unsetenv ("NETLOOM_FAULT_STEP");
+  tl_destroy_ok ("cfault");
+  steps = loom_fault_steps ();
+  ck_assert_int_gt (steps, 5);
+  for (n = 1; n <= steps; n++)
+    {
+      loom_error_t err = NULL;
+      pid_t pid;
+      int status;
+
+      snprintf (num, sizeof num, "%d", n);
+      setenv ("NETLOOM_FAULT_STEP", num, 1);
+      ck_assert_msg (loom_lab_deploy (lab, NULL, &err) < 0, "step %d: deploy did not fail", n);
+      ck_assert_msg (strstr (err->msg, "rolled back"), "step %d: %s", n, err->msg);
+      loom_error_release (&err);
+      unsetenv ("NETLOOM_FAULT_STEP");
+      tl_assert_clean ("cfault");
+      assert_no_container_leftovers ("cfault", "c1");
+
+      pid = fork ();
+      ck_assert_int_ge (pid, 0);
+      if (pid == 0)
+        {
+          setenv ("NETLOOM_FAULT_STEP", num, 1);
+          setenv ("NETLOOM_FAULT_CRASH", "1", 1);
+          loom_lab_deploy (lab, NULL, NULL);
+          _exit (0);
+        }
+      ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+      ck_assert_msg (WIFSIGNALED (status), "step %d: deploy was not killed", n);
+      if (loom_lab_destroy ("cfault", LOOM_DESTROY_CLEANUP, &err) < 0)
+        {
+          ck_assert_msg (strstr (err->msg, "no lab named"), "step %d: %s", n, err->msg);
+          loom_error_release (&err);
+        }
+      tl_assert_clean ("cfault");
+      assert_no_container_leftovers ("cfault", "c1");
+    }
+  loom_lab_free (lab);
+}
+END_TEST
+
 START_TEST (test_missing_image_fails_before_deploy)
 {
   struct loom_lab *lab = tl_load ("noimg", "topology:\n"
@@ -518,6 +585,7 @@ container_suite (void)
   tcase_add_test (tc, test_kill9_supervisor_then_destroy);
   tcase_add_test (tc, test_command_that_cannot_run_rolls_back);
   tcase_add_test (tc, test_entrypoint_and_cmd_rules);
+  tcase_add_test (tc, test_container_rollback_and_kill9_at_every_step);
   tcase_add_test (tc, test_missing_image_fails_before_deploy);
   suite_add_tcase (s, tc);
   return s;
