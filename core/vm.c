@@ -458,7 +458,7 @@ image_format (const char *path)
 static const char *
 probe_kvm (const char *kernel, char **why)
 {
-  int sp[2];
+  int sp[2], errp[2] = { -1, -1 };
   pid_t pid;
   loom_error_t err = NULL;
   loom_autoclose int devnull = open ("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -504,8 +504,12 @@ probe_kvm (const char *kernel, char **why)
       *why = loom_xasprintf ("socketpair: %s", strerror (errno));
       return "tcg";
     }
-  pid = spawn_fds (argv, -1, &sp[1], 1, devnull, &err);
+  if (pipe2 (errp, O_CLOEXEC | O_NONBLOCK) < 0)
+    errp[0] = errp[1] = -1;
+  pid = spawn_fds (argv, -1, &sp[1], 1, errp[1] >= 0 ? errp[1] : devnull, &err);
   close (sp[1]);
+  if (errp[1] >= 0)
+    close (errp[1]);
   if (pid < 0)
     {
       *why = loom_error_text (err);
@@ -537,8 +541,25 @@ probe_kvm (const char *kernel, char **why)
   kill (pid, SIGKILL);
   wait_child (pid, 5000, &status);
   if (!ok)
-    *why = loom_xasprintf ("a KVM guest did not get to its first kernel line within %.1f s",
-                           PROBE_TIMEOUT_MS / 1000.0);
+    {
+      /* QEMU's own words when it gave up (an assertion, a failed MSR), else the time. */
+      char msg[512];
+      ssize_t r = errp[0] >= 0 ? read (errp[0], msg, sizeof msg - 1) : -1;
+      char *last, *nl;
+      if (r > 0)
+        {
+          msg[r] = '\0';
+          while (r > 0 && msg[r - 1] == '\n')
+            msg[--r] = '\0';
+          last = (nl = strrchr (msg, '\n')) ? nl + 1 : msg;
+          *why = loom_xasprintf ("QEMU under KVM failed: %s", last);
+        }
+      else
+        *why = loom_xasprintf ("a KVM guest did not get to its first kernel line within %.1f s",
+                               PROBE_TIMEOUT_MS / 1000.0);
+    }
+  if (errp[0] >= 0)
+    close (errp[0]);
   return ok ? "kvm" : "tcg";
 }
 
@@ -898,6 +919,8 @@ vm_prepare (struct loom_sup *s, struct vm *vm, loom_error_t *err)
 
   if (vm->prepared)
     return 0;
+  if (stat (vmsdir, &st) < 0 && loom_sup_journal (s, "dir", vmsdir, err) < 0)
+    return -1;
   if (stat (vm->dir, &st) < 0)
     {
       if (loom_sup_journal (s, "tree", vm->dir, err) < 0)
@@ -938,6 +961,8 @@ vm_prepare (struct loom_sup *s, struct vm *vm, loom_error_t *err)
     {
       loom_mkdir_p (logdir, 0755, NULL);
       if (loom_sup_journal (s, "file", clog, err) < 0)
+        return -1;
+      if (loom_sup_journal (s, "file", vm->qemu_log, err) < 0)
         return -1;
       vm->log_fd = open (clog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
       free (vm->log_path);
@@ -1510,7 +1535,7 @@ vms_handle (struct loom_sup *s, void *priv, const char *cmd, json_t *req, bool p
     return NULL;
   vm = find_vm (v, node);
   if (vm == NULL)
-    return json_pack ("{s:b, s:s+++}", "ok", 0, "error", "node ", node ? node : "?",
+    return json_pack ("{s:b, s:s++}", "ok", 0, "error", "node ", node ? node : "?",
                       " is not a VM (suspend, resume and reset are for VMs)");
   if (qmp_call (vm, verbs[i].qmp, &err) < 0)
     {
