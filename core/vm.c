@@ -1274,10 +1274,11 @@ vm_wait_ready (struct loom_sup *s, struct vm **list, size_t n, loom_error_t *err
               snprintf (vm->status, sizeof vm->status, "failed");
               if (r == 0)
                 r = loom_error_make (
-                    err, 0, "node %s: QEMU exited (%s %d) before the VM started: %s", vm->node,
-                    WIFSIGNALED (status) ? "signal" : "status",
+                    err, 0, "node %s: QEMU exited (%s %d) before the VM started: %s%s%s%s",
+                    vm->node, WIFSIGNALED (status) ? "signal" : "status",
                     WIFSIGNALED (status) ? WTERMSIG (status) : WEXITSTATUS (status),
-                    *t ? t : "(no message; see the supervisor log)");
+                    *t ? t : "(no message; see the supervisor log)", vm->kernel ? " (kernel " : "",
+                    vm->kernel ? vm->kernel : "", vm->kernel ? ")" : "");
             }
         }
     }
