@@ -101,7 +101,9 @@ loom_vm_state (const struct loom_node_rt *rt)
 {
   const struct loom_node *node = rt->node;
   json_t *vm = json_object (), *nics = json_array (), *routes = json_array ();
-  uint64_t mem = node->memory ? node->memory : LOOM_VM_MEMORY_DEFAULT;
+  uint64_t mem = node->memory          ? node->memory
+                 : is_builtin (node) ? LOOM_VM_MEMORY_TINY
+                                     : LOOM_VM_MEMORY_DEFAULT;
   size_t i, k;
 
   if (is_builtin (node))

@@ -14,7 +14,10 @@
 #include "core/service.h"
 
 #define LOOM_VM_BUILTIN "netloom-tiny"
-#define LOOM_VM_MEMORY_DEFAULT (256ULL << 20)
+/* Default guest memory: the built-in guest needs little (a kernel and a busybox
+ * initramfs); a disk image is usually a full distribution. */
+#define LOOM_VM_MEMORY_TINY (128ULL << 20)
+#define LOOM_VM_MEMORY_DEFAULT (512ULL << 20)
 #define LOOM_VM_QEMU "qemu-system-x86_64"
 
 /* The directory holding the built-in guest (vmlinuz, initrd.img): $NETLOOM_VM_DIR, or
