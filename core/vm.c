@@ -101,7 +101,7 @@ loom_vm_state (const struct loom_node_rt *rt)
 {
   const struct loom_node *node = rt->node;
   json_t *vm = json_object (), *nics = json_array (), *routes = json_array ();
-  uint64_t mem = node->memory          ? node->memory
+  uint64_t mem = node->memory        ? node->memory
                  : is_builtin (node) ? LOOM_VM_MEMORY_TINY
                                      : LOOM_VM_MEMORY_DEFAULT;
   size_t i, k;
@@ -744,7 +744,9 @@ qmp_message (struct vm *vm, json_t *msg, bool *ok)
     }
   if (vm->qmp_state == QMP_CAPS && ret)
     {
+      /* QEMU runs the guest from the start (no -S); query-status confirms. */
       vm->qmp_state = QMP_READY;
+      snprintf (vm->status, sizeof vm->status, "running");
       qmp_send (vm, "query-status", NULL);
       return 0;
     }
@@ -1007,8 +1009,14 @@ vm_prepare (struct loom_sup *s, struct vm *vm, loom_error_t *err)
         r = -1;
       else if (loom_nl_link_set_up (sk, nic->tap_ifindex, true, err) < 0)
         r = -1;
-      else if (nic->veth && loom_tc_mirred_wire (sk, nic->tap_ifindex, nic->veth, err) < 0)
-        r = -1;
+      else if (nic->veth)
+        {
+          /* A wire to a TAP of an earlier supervisor (gone with its fds) would take the
+           * frames first: u32 filters pile up at one priority rather than replace. */
+          loom_tc_filter_del (sk, nic->veth, true, LOOM_TC_PRIO_WIRE, NULL);
+          if (loom_tc_mirred_wire (sk, nic->tap_ifindex, nic->veth, err) < 0)
+            r = -1;
+        }
       if (r < 0)
         loom_error_wrap (err, "node %s: %s", vm->node, nic->name);
     }
