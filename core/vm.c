@@ -38,6 +38,7 @@
 #include "core/tc.h"
 #include "core/util.h"
 #include "core/vm.h"
+#include "core/vmimage.h"
 
 #define MAX_VIEWERS 16
 #define QMP_BUF 65536
@@ -50,43 +51,14 @@
 char *
 loom_vm_builtin_path (void)
 {
-  const char *env = getenv ("NETLOOM_VM_DIR");
-  char exe[PATH_MAX];
-  ssize_t n;
-
-  if (env && *env)
-    return loom_xasprintf ("%s/%s", env, LOOM_VM_BUILTIN);
-  n = readlink ("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0)
-    {
-      char *slash;
-      exe[n] = '\0';
-      slash = strrchr (exe, '/');
-      if (slash)
-        {
-          char *p;
-          struct stat st;
-          *slash = '\0';
-          p = loom_xasprintf ("%s/vm/%s", exe, LOOM_VM_BUILTIN);
-          if (stat (p, &st) == 0)
-            return p;
-          free (p);
-          /* An installed netloom (bin/) finds it in lib/netloom/vm. */
-          p = loom_xasprintf ("%s/../lib/netloom/vm/%s", exe, LOOM_VM_BUILTIN);
-          if (stat (p, &st) == 0)
-            return p;
-          free (p);
-          return loom_xasprintf ("%s/vm/%s", exe, LOOM_VM_BUILTIN);
-        }
-    }
-  return loom_xstrdup ("/usr/lib/netloom/vm/" LOOM_VM_BUILTIN);
+  return loom_xasprintf ("%s/%s", loom_vm_builtin_dir (), LOOM_VM_TINY);
 }
 
 static bool
 is_builtin (const struct loom_node *node)
 {
   return (node->image == NULL && node->kernel == NULL)
-         || (node->image && strcmp (node->image, LOOM_VM_BUILTIN) == 0);
+         || (node->image && strcmp (node->image, LOOM_VM_TINY) == 0);
 }
 
 static void
@@ -109,7 +81,7 @@ loom_vm_state (const struct loom_node_rt *rt)
   if (is_builtin (node))
     {
       loom_autofree char *dir = loom_vm_builtin_path ();
-      json_object_set_new (vm, "builtin", json_string (LOOM_VM_BUILTIN));
+      json_object_set_new (vm, "builtin", json_string (LOOM_VM_TINY));
       json_object_set_new (vm, "image", json_null ());
       json_object_set_new (vm, "kernel", json_pack ("s+", dir, "/vmlinuz"));
       json_object_set_new (vm, "initrd", json_pack ("s+", dir, "/initrd.img"));
@@ -207,7 +179,7 @@ loom_vm_check (const struct loom_lab *lab, struct loom_diags *diags)
               loom_diags_add (diags, LOOM_DIAG_ERROR, &node->mark,
                               "node '%s': the built-in guest %s is not built (no %s): run "
                               "`make vm-image` in the netloom source tree",
-                              node->name, LOOM_VM_BUILTIN, builtin);
+                              node->name, LOOM_VM_TINY, builtin);
               n++;
             }
           continue;

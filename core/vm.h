@@ -13,16 +13,14 @@
 #include "core/node.h"
 #include "core/service.h"
 
-#define LOOM_VM_BUILTIN "netloom-tiny"
 /* Default guest memory: the built-in guest needs little (a kernel and a busybox
  * initramfs); a disk image is usually a full distribution. */
 #define LOOM_VM_MEMORY_TINY (128ULL << 20)
 #define LOOM_VM_MEMORY_DEFAULT (512ULL << 20)
 #define LOOM_VM_QEMU "qemu-system-x86_64"
 
-/* The directory holding the built-in guest (vmlinuz, initrd.img): $NETLOOM_VM_DIR, or
- * vm/netloom-tiny next to the netloom binary (build/vm/netloom-tiny after `make
- * vm-image`), or the installed copy. Owned by the caller. */
+/* The directory holding the built-in guest netloom-tiny (vmlinuz, initrd.img), under
+ * loom_vm_builtin_dir() (core/vmimage.h). Owned by the caller. */
 char *loom_vm_builtin_path (void);
 
 /* The "vm" object of a VM node's state (rt: the node's deploy data, for its MACs and
