@@ -140,8 +140,58 @@ assert "destroy leaves no namespace" no_netns_of "$PFX-$L"
 assert "destroy leaves no state" test ! -e "$NETLOOM_RUN_DIR/$L"
 assert "no QEMU of the lab is left" sh -c "! pgrep -f -- '[-]name $L-' >/dev/null"
 
+# A VM with a disk image and its own kernel, initrd, append, memory and CPUs; then
 # kill -9 of the supervisor: QEMU dies with it; destroy removes the rest.
 K=mk$$
+qemu-img create -q -f qcow2 "$T/base.qcow2" 32M
+BASE_SUM=$(md5sum <"$T/base.qcow2")
+cat >"$T/$K.yaml" <<EOF
+name: $K
+prefix: $PFX
+topology:
+  nodes:
+    g1:
+      kind: vm
+      image: base.qcow2
+      kernel: $NETLOOM_VM_DIR/netloom-tiny/vmlinuz
+      initrd: $NETLOOM_VM_DIR/netloom-tiny/initrd.img
+      append: "loglevel=3 netloom-e2e"
+      memory: 160m
+      cpus: 2
+      accel: tcg
+    h1: {kind: host}
+  links:
+    - endpoints: ["g1:eth1", "h1:eth1"]
+      ipv4: ["10.9.0.1/24", "10.9.0.2/24"]
+EOF
+run "$NETLOOM" deploy "$T/$K.yaml"
+assert "a VM with a disk image and its own kernel deploys" rc_is 0
+L=$K
+OVL="$NETLOOM_RUN_DIR/$K/vms/g1/disk.qcow2"
+run qemu-img info -U "$OVL"
+assert "its disk is a qcow2 overlay in the lab's state, backed by the image" \
+  out_has "backing file: $T/base.qcow2"
+check "the guest with its own kernel and initrd boots" ready g1
+guest g1 "cat /proc/cmdline; ls /sys/block; nproc; grep MemTotal /proc/meminfo"
+assert "the guest's command line has the lab file's append before netloom's part" \
+  sh -c "tr -d '\r' <'$OUT' | grep -q '^loglevel=3 netloom-e2e console=ttyS0 netloom.if='"
+assert "the guest sees the disk (vda), 2 CPUs and about 160 MiB" \
+  sh -c "tr -d '\r' <'$OUT' | grep -qx vda && tr -d '\r' <'$OUT' | grep -qx 2 && tr -d '\r' <'$OUT' | grep -Eq 'MemTotal: +1[0-5][0-9]{4} kB'"
+guest g1 "echo data >/dev/vda && sync"
+assert "the guest writes to its disk" rc_is 0
+run "$NETLOOM" exec "$K" h1 -- ping -c 1 -W 2 10.9.0.1
+assert "h1 pings the guest" rc_is 0
+assert "the base image is never written (the overlay took the write)" \
+  test "$(md5sum <"$T/base.qcow2")" = "$BASE_SUM"
+PK=$(qemu_pid g1)
+SUP=$("$NETLOOM" inspect --json "$K" | jq -r '.supervisor.pid')
+kill -9 "$SUP"
+assert "kill -9 of the supervisor takes QEMU with it" gone "$PK"
+run "$NETLOOM" destroy "$K"
+assert "destroy after the kill exits 0" rc_is 0
+assert "nothing of the killed lab is left" sh -c "! ls /run/netns | grep -q '^$PFX-$K-' && test ! -e '$NETLOOM_RUN_DIR/$K'"
+
+# --- errors -----------------------------------------------------------------------------
 cat >"$T/$K.yaml" <<EOF
 name: $K
 prefix: $PFX
@@ -153,18 +203,6 @@ topology:
     - endpoints: ["g1:eth1", "h1:eth1"]
       ipv4: ["10.9.0.1/24", "10.9.0.2/24"]
 EOF
-run "$NETLOOM" deploy "$T/$K.yaml"
-assert "a one-VM lab deploys" rc_is 0
-L=$K
-PK=$(qemu_pid g1)
-SUP=$("$NETLOOM" inspect --json "$K" | jq -r '.supervisor.pid')
-kill -9 "$SUP"
-assert "kill -9 of the supervisor takes QEMU with it" gone "$PK"
-run "$NETLOOM" destroy "$K"
-assert "destroy after the kill exits 0" rc_is 0
-assert "nothing of the killed lab is left" sh -c "! ls /run/netns | grep -q '^$PFX-$K-' && test ! -e '$NETLOOM_RUN_DIR/$K'"
-
-# --- errors -----------------------------------------------------------------------------
 run env NETLOOM_VM_DIR="$T/none" "$NETLOOM" deploy "$T/$K.yaml"
 assert "a missing built-in guest fails the deploy" test "$RC" -ne 0
 assert "... naming the node's line in the file and make vm-image" \
