@@ -47,7 +47,7 @@ make_raw (void)
     return -1;
   t = saved;
   cfmakeraw (&t);
-  if (tcsetattr (STDIN_FILENO, TCSAFLUSH, &t) < 0)
+  if (tcsetattr (STDIN_FILENO, TCSANOW, &t) < 0)
     return -1;
   raw_on = true;
   atexit (restore_tty);
