@@ -1,6 +1,6 @@
 /* VM nodes (kind vm): what the engine writes into state.json for a guest, the checks a
  * lab's VMs must pass before anything is created, and the supervisor's "vms" service
- * that runs QEMU (core/vm.c). The guest's side of the network (its addresses, routes,
+ * that runs QEMU (core/vmrun.c). The guest's side of the network (its addresses, routes,
  * host name) travels on its kernel command line in netloom-tiny's protocol:
  *   netloom.if=<mac>,<name>[,mtu=<n>][,<addr/prefix>]...   one per interface
  *   netloom.route=<dst/prefix|default>,<gateway>             one per route
