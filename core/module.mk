@@ -4,3 +4,4 @@ lib_src += core/error.c core/util.c core/log.c core/fault.c core/netns.c core/nl
            core/frr.c core/runtime.c core/impairer.c core/vmimage.c
 lib_src += core/pcapng.c core/tap.c core/vm.c core/vmrun.c
 lib_src += core/decode.c
+lib_src += core/image.c
