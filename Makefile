@@ -93,11 +93,11 @@ run: deps
 	$(Q)sh labs/run-quickstart.sh $(NETLOOM)
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all test-bins
+	$(Q)$(MAKE) --no-print-directory all test-bins vm-image
 	$(Q)sh tests/run.sh
 
 bench: deps bench-deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all vm-image
 	$(Q)sh tests/bench/run.sh $(NETLOOM)
 	$(Q)sh tests/bench/containers.sh $(NETLOOM)
 

@@ -31,6 +31,7 @@
 #include "core/state.h"
 #include "core/supervisor.h"
 #include "core/util.h"
+#include "core/vm.h"
 
 #define MAX_EVENTS 64
 #define MAX_CLIENTS 64
@@ -63,6 +64,7 @@ extern const struct loom_service loom_service_containers;
 /* The services, in start order (stopped in reverse). */
 static const struct loom_service *const services[] = {
   &loom_service_containers,
+  &loom_service_vms,
   NULL,
 };
 #define MAX_SERVICES 8

@@ -39,6 +39,7 @@
 #   BENCH_IPERF_TIME=5         seconds of each iperf3 run
 #   BENCH_CAP_DEPLOY_N=1000    star size for deploy with capture on vs off (0: skip)
 #   BENCH_CAP_MEM_SIZES="100 1000"  captured links for the supervisor memory ("": skip)
+#   BENCH_VM=1                 0: skip the VM benchmark (tests/bench/vm.sh; its own knobs)
 set -u
 
 NL=${1:-build/netloom}
@@ -1134,6 +1135,10 @@ report() {
 
 mkdir -p "$(dirname "$OUT")"
 report >"$OUT"
+# VMs: their own script adds their section (BENCH_VM=0 skips it).
+if [ "${BENCH_VM:-1}" != 0 ]; then
+  BENCH_OUT="$OUT" sh "$here/vm.sh" "$NL" >/dev/null || echo "FAIL vm bench" >>"$RES"
+fi
 cat "$OUT"
 log "wrote $OUT"
 if grep -q FAIL "$RES"; then
