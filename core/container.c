@@ -12,14 +12,17 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1668,6 +1671,83 @@ static void __attribute__ ((noreturn)) enter_fail (int fd, int e)
   _exit (127);
 }
 
+/* Copies between our terminal and the container's pty until the command ends: our
+ * terminal in raw mode (the pty does the line discipline), window size changes passed
+ * on, what the pty still holds drained at the end. Async-signal-safe calls only (we are
+ * a child of a process that may have threads). */
+static void
+relay_tty (int ptm, pid_t cmd)
+{
+  struct termios saved, raw;
+  bool have_term = tcgetattr (0, &saved) == 0;
+  int pidfd = (int) syscall (SYS_pidfd_open, cmd, 0);
+  sigset_t winch;
+  int sfd;
+  char buf[4096];
+
+  sigemptyset (&winch);
+  sigaddset (&winch, SIGWINCH);
+  sigprocmask (SIG_BLOCK, &winch, NULL);
+  sfd = signalfd (-1, &winch, SFD_CLOEXEC);
+  if (have_term)
+    {
+      raw = saved;
+      cfmakeraw (&raw);
+      tcsetattr (0, TCSANOW, &raw);
+    }
+  for (;;)
+    {
+      struct pollfd p[4] = {
+        { .fd = 0, .events = POLLIN },
+        { .fd = ptm, .events = POLLIN },
+        { .fd = pidfd, .events = POLLIN },
+        { .fd = sfd, .events = POLLIN },
+      };
+      ssize_t n;
+      if (poll (p, 4, -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          break;
+        }
+      if (p[1].revents & (POLLIN | POLLHUP | POLLERR))
+        {
+          n = read (ptm, buf, sizeof buf);
+          if (n <= 0)
+            break;
+          if (write (1, buf, (size_t) n) < 0)
+            break;
+        }
+      if (p[0].revents & POLLIN)
+        {
+          n = read (0, buf, sizeof buf);
+          if (n > 0 && write (ptm, buf, (size_t) n) < 0)
+            break;
+          if (n <= 0)
+            p[0].fd = -1;
+        }
+      if (p[3].revents & POLLIN)
+        {
+          struct signalfd_siginfo si;
+          struct winsize w;
+          if (read (sfd, &si, sizeof si) > 0 && ioctl (0, TIOCGWINSZ, &w) == 0)
+            ioctl (ptm, TIOCSWINSZ, &w);
+        }
+      if (p[2].revents & POLLIN)
+        {
+          /* The command is gone; what it wrote last may still be in the pty. */
+          int fl = fcntl (ptm, F_GETFL);
+          fcntl (ptm, F_SETFL, fl | O_NONBLOCK);
+          while ((n = read (ptm, buf, sizeof buf)) > 0)
+            if (write (1, buf, (size_t) n) < 0)
+              break;
+          break;
+        }
+    }
+  if (have_term)
+    tcsetattr (0, TCSANOW, &saved);
+}
+
 /* False for a pid that is gone or a zombie (its namespaces cannot be entered). */
 static bool
 process_alive (pid_t pid)
@@ -1701,7 +1781,13 @@ loom_container_spawn (const char *statedir, const char *node, const struct loom_
   const char *workdir;
   struct stat st;
   ssize_t r;
+  /* A terminal on both sides and nobody redirecting: a pty inside the container. */
+  bool tty = x->stdin_fd < 0 && x->stdout_fd < 0 && isatty (0) && isatty (1);
+  struct winsize ws = { 0 };
+  int ptm = -1, ptn = 0;
 
+  if (tty)
+    ioctl (0, TIOCGWINSZ, &ws);
   if (init == NULL)
     return loom_error_make (err, 0,
                             "container %s is not running (see netloom inspect and "
@@ -1773,12 +1859,45 @@ loom_container_spawn (const char *statedir, const char *node, const struct loom_
                             | CLONE_NEWNET)
           < 0)
         enter_fail (pipefd[1], -errno); /* negative: entering failed, not the command */
+      /* A terminal of the container's own (its devpts) when ours is one, as
+       * `docker exec -t` gives: tty, ssh and job control find it there. */
+      if (tty)
+        {
+          int unlock = 0;
+          ptm = open ("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+          if (ptm < 0 || ioctl (ptm, TIOCSPTLCK, &unlock) < 0 || ioctl (ptm, TIOCGPTN, &ptn) < 0)
+            enter_fail (pipefd[1], -errno);
+        }
       gc = fork ();
       if (gc < 0)
         enter_fail (pipefd[1], errno);
       if (gc == 0)
         {
           gid_t g = gid;
+          if (tty)
+            {
+              char name[32] = "/dev/pts/";
+              int pts, k = 9;
+              char digits[12];
+              int nd = 0;
+              unsigned left = (unsigned) ptn;
+              do
+                digits[nd++] = (char) ('0' + left % 10);
+              while ((left /= 10));
+              while (nd)
+                name[k++] = digits[--nd];
+              name[k] = '\0';
+              setsid ();
+              pts = open (name, O_RDWR);
+              if (pts < 0 || ioctl (pts, TIOCSCTTY, 0) < 0)
+                enter_fail (pipefd[1], errno);
+              ioctl (pts, TIOCSWINSZ, &ws);
+              dup2 (pts, 0);
+              dup2 (pts, 1);
+              dup2 (pts, 2);
+              if (pts > 2)
+                close (pts);
+            }
           if (workdir && *workdir && chdir (workdir) < 0)
             enter_fail (pipefd[1], errno);
           if (syscall (SYS_setgroups, 1, &g) < 0 || syscall (SYS_setresgid, gid, gid, gid) < 0
@@ -1793,6 +1912,8 @@ loom_container_spawn (const char *statedir, const char *node, const struct loom_
        * ended. */
       signal (SIGINT, SIG_IGN);
       signal (SIGQUIT, SIG_IGN);
+      if (tty)
+        relay_tty (ptm, gc);
       while (waitpid (gc, &st2, 0) < 0)
         if (errno != EINTR)
           _exit (127);

@@ -48,6 +48,16 @@ assert "exec passes the command's status through" rc_is 7
 run sh -c "echo 'hostname; exit' | '$NETLOOM' -q shell '$LAB' c1"
 assert "shell runs inside the container, with a prompt naming it" out_has "^\[$LAB:c1.*\]# c1$"
 
+if command -v script >/dev/null 2>&1; then
+  # On a terminal, a terminal of the container's own (its devpts), with our size.
+  run sh -c "printf 'tty; stty size; exit 4\\n' | script -qfec 'stty cols 101 rows 31; $NETLOOM shell $LAB c1' /dev/null"
+  assert "shell on a terminal gets a terminal inside the container" out_has '^/dev/pts/[0-9]'
+  assert "... with the size of ours" out_has '^31 101'
+  assert "... and passes the shell's status through" rc_is 4
+else
+  echo "# script (util-linux) not installed: terminal checks skipped"
+fi
+
 run "$NETLOOM" logs "$LAB" c1
 assert "logs prints the container's output (the lab file's exec: wrote it)" out_has '^exec-sees-hello-in-c1$'
 run "$NETLOOM" logs "$LAB" h1
