@@ -3,4 +3,5 @@ lib_src += core/error.c core/util.c core/log.c core/fault.c core/netns.c core/nl
            core/bpf.c core/tc.c core/vlan.c core/capture.c core/bpfcap.c core/supervisor.c \
            core/frr.c core/runtime.c core/impairer.c
 lib_src += core/pcapng.c core/tap.c
+lib_src += core/portproxy.c core/nat.c
 lib_src += core/decode.c

@@ -1,1 +1,1 @@
-lib_src += devices/registry.c devices/host.c devices/router.c devices/switch.c
+lib_src += devices/registry.c devices/host.c devices/router.c devices/switch.c devices/nat.c

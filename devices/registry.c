@@ -8,6 +8,7 @@ extern const struct loom_device_ops loom_device_host;
 extern const struct loom_device_ops loom_device_router;
 extern const struct loom_device_ops loom_device_switch;
 extern const struct loom_device_ops loom_device_hub;
+extern const struct loom_device_ops loom_device_nat;
 
 static const struct loom_device_ops container_ops = {
   .kind = LOOM_KIND_CONTAINER,
@@ -17,10 +18,6 @@ static const struct loom_device_ops vm_ops = {
   .kind = LOOM_KIND_VM,
   .needs = "VM support",
 };
-static const struct loom_device_ops nat_ops = {
-  .kind = LOOM_KIND_NAT,
-  .needs = "the NAT node (libslirp in the lab supervisor)",
-};
 
 static const struct loom_device_ops *const registry[LOOM_KIND__COUNT] = {
   [LOOM_KIND_HOST] = &loom_device_host,
@@ -29,7 +26,7 @@ static const struct loom_device_ops *const registry[LOOM_KIND__COUNT] = {
   [LOOM_KIND_HUB] = &loom_device_hub,
   [LOOM_KIND_CONTAINER] = &container_ops,
   [LOOM_KIND_VM] = &vm_ops,
-  [LOOM_KIND_NAT] = &nat_ops,
+  [LOOM_KIND_NAT] = &loom_device_nat,
 };
 
 const struct loom_device_ops *
