@@ -184,6 +184,16 @@ conn_set_interest (struct pp_conn *c, int k, uint32_t ev)
 
   if (c->watched[k] && c->interest[k] == ev)
     return 0;
+  /* Nothing to wait for on this side: out of the epoll set altogether, or a hang-up it
+   * still has unread data behind (the other side is full) would be reported over and
+   * over. */
+  if (ev == 0)
+    {
+      if (c->watched[k])
+        loom_sup_unwatch (c->l->pp->s, c->fd[k]);
+      c->watched[k] = false;
+      return 0;
+    }
   if (loom_sup_watch (c->l->pp->s, c->fd[k], ev, conn_event, c, &err) < 0)
     {
       loom_error_release (&err);
@@ -308,10 +318,17 @@ conn_event (struct loom_sup *s, void *ctx, int fd, uint32_t events)
         }
       c->connecting = false;
     }
-  /* An error or hang-up that moves nothing would come back forever (level-triggered):
-   * the connection is over. */
-  if (conn_run (c) == 0 && (events & (EPOLLERR | EPOLLHUP)))
-    conn_free (c, true);
+  /* A pending error that moved nothing would come back forever (level-triggered): the
+   * connection is over. A hang-up alone is not: the side may still hold data for a
+   * full peer, and a side with nothing to wait for leaves the epoll set. */
+  if (conn_run (c) == 0 && (events & EPOLLERR))
+    {
+      int e = 0;
+      socklen_t len = sizeof e;
+      getsockopt (fd, SOL_SOCKET, SO_ERROR, &e, &len);
+      if (e != 0)
+        conn_free (c, true);
+    }
 }
 
 static void
