@@ -630,6 +630,34 @@ START_TEST (test_kill9_supervisor_leaves_nothing)
 }
 END_TEST
 
+/* Runs in the test runner after each test, passed or failed: servers the lab file's exec:
+ * started in nodes are not the lab's objects (destroy leaves processes alone), so stop
+ * every node of a lab a failed test left before its teardown destroys it. */
+static void
+stop_left_nodes (void)
+{
+  char **names = NULL;
+  loom_error_t err = NULL;
+  size_t i, j;
+
+  if (loom_lab_list (&names, &err) < 0)
+    {
+      loom_error_release (&err);
+      return;
+    }
+  for (i = 0; names[i]; i++)
+    {
+      json_t *st = loom_lab_state_load (names[i], NULL), *n;
+      json_array_foreach (json_object_get (st, "nodes"), j, n)
+        loom_lab_node_set (names[i], json_string_value (json_object_get (n, "name")), false,
+                           NULL);
+      json_decref (st);
+      loom_lab_destroy (names[i], LOOM_DESTROY_CLEANUP, NULL);
+      free (names[i]);
+    }
+  free (names);
+}
+
 static Suite *
 nat_suite (void)
 {
@@ -643,6 +671,9 @@ nat_suite (void)
   tcase_add_test (ports, test_ports_tcp_udp_inspect);
   tcase_add_test (ports, test_port_in_use_fails_deploy);
   tcase_add_test (k9, test_kill9_supervisor_leaves_nothing);
+  tcase_add_unchecked_fixture (nat, NULL, stop_left_nodes);
+  tcase_add_unchecked_fixture (ports, NULL, stop_left_nodes);
+  tcase_add_unchecked_fixture (k9, NULL, stop_left_nodes);
   suite_add_tcase (s, nat);
   suite_add_tcase (s, ports);
   suite_add_tcase (s, k9);
