@@ -481,19 +481,17 @@ add_hostfwd (struct nat_node *nn, json_t *fwd, loom_error_t *err)
       struct sockaddr_in6 h = { .sin6_family = AF_INET6, .sin6_port = htons (host_port) };
       struct sockaddr_in g = { .sin_family = AF_INET, .sin_port = htons (port) };
       if (inet_pton (AF_INET6, host, &h.sin6_addr) != 1)
-        return loom_error_make (err, 0, "node %s: hostfwd: '%s' is not an address", nn->name,
-                                host);
+        return loom_error_make (err, 0, "node %s: hostfwd: '%s' is not an address", nn->name, host);
       g.sin_addr = v4 (addr);
       errno = 0;
-      r = slirp_add_hostxfwd (nn->slirp, (struct sockaddr *) &h, sizeof h,
-                              (struct sockaddr *) &g, sizeof g, udp ? SLIRP_HOSTFWD_UDP : 0);
+      r = slirp_add_hostxfwd (nn->slirp, (struct sockaddr *) &h, sizeof h, (struct sockaddr *) &g,
+                              sizeof g, udp ? SLIRP_HOSTFWD_UDP : 0);
     }
   else
     {
       struct in_addr h;
       if (inet_pton (AF_INET, host, &h) != 1)
-        return loom_error_make (err, 0, "node %s: hostfwd: '%s' is not an address", nn->name,
-                                host);
+        return loom_error_make (err, 0, "node %s: hostfwd: '%s' is not an address", nn->name, host);
       errno = 0;
       r = slirp_add_hostfwd (nn->slirp, udp, h, host_port, v4 (addr), port);
     }
@@ -648,22 +646,22 @@ nat_start (struct loom_sup *s, void **priv, loom_error_t *err)
   size_t i;
 
   json_array_foreach (json_object_get (loom_sup_state (s), "nodes"), i, n)
-  {
-    const char *kind = json_string_value (json_object_get (n, "kind"));
-    struct nat_node *nn;
+    {
+      const char *kind = json_string_value (json_object_get (n, "kind"));
+      struct nat_node *nn;
 
-    if (kind == NULL || strcmp (kind, "nat") != 0)
-      continue;
-    if (nat == NULL)
-      *priv = nat = loom_xcalloc (1, sizeof *nat);
-    nn = loom_xcalloc (1, sizeof *nn);
-    nn->s = s;
-    nn->name = loom_xstrdup (json_string_value (json_object_get (n, "name")));
-    nn->nsfd = nn->tap_fd = nn->timer_fd = nn->fired_fd = -1;
-    LOOM_PUSH (nat->nodes, nat->n_nodes, nn);
-    if (node_start (s, nn, n, err) < 0)
-      return -1;
-  }
+      if (kind == NULL || strcmp (kind, "nat") != 0)
+        continue;
+      if (nat == NULL)
+        *priv = nat = loom_xcalloc (1, sizeof *nat);
+      nn = loom_xcalloc (1, sizeof *nn);
+      nn->s = s;
+      nn->name = loom_xstrdup (json_string_value (json_object_get (n, "name")));
+      nn->nsfd = nn->tap_fd = nn->timer_fd = nn->fired_fd = -1;
+      LOOM_PUSH (nat->nodes, nat->n_nodes, nn);
+      if (node_start (s, nn, n, err) < 0)
+        return -1;
+    }
   return 0;
 }
 

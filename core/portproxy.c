@@ -26,10 +26,10 @@
 #include "core/service.h"
 #include "core/util.h"
 
-#define PP_PIPE_SIZE (256 << 10)  /* bytes in flight per direction */
-#define PP_UDP_IDLE_MS 60000      /* a UDP session ends after this much silence */
-#define PP_UDP_MAX_SESSIONS 1024  /* per published port */
-#define PP_PUMP_ROUNDS 16         /* then back to the loop: fairness between connections */
+#define PP_PIPE_SIZE (256 << 10) /* bytes in flight per direction */
+#define PP_UDP_IDLE_MS 60000     /* a UDP session ends after this much silence */
+#define PP_UDP_MAX_SESSIONS 1024 /* per published port */
+#define PP_PUMP_ROUNDS 16        /* then back to the loop: fairness between connections */
 
 struct pp;
 
@@ -44,8 +44,8 @@ struct pp_udp
   struct pp_listener *l;
   struct sockaddr_storage peer;
   socklen_t peer_len;
-  int fd;        /* inside the node's namespace, connected to the target */
-  int64_t last;  /* ms, monotonic */
+  int fd;       /* inside the node's namespace, connected to the target */
+  int64_t last; /* ms, monotonic */
   struct pp_udp *next;
 };
 
@@ -53,10 +53,10 @@ struct pp_listener
 {
   struct pp *pp;
   char *node;
-  char *spec;    /* "127.0.0.1:8080->80/tcp" for messages and status */
-  int proto;     /* IPPROTO_TCP or IPPROTO_UDP */
-  int fd;        /* on the host */
-  int nsfd;      /* borrowed (struct pp_ns): where connections to the node start */
+  char *spec; /* "127.0.0.1:8080->80/tcp" for messages and status */
+  int proto;  /* IPPROTO_TCP or IPPROTO_UDP */
+  int fd;     /* on the host */
+  int nsfd;   /* borrowed (struct pp_ns): where connections to the node start */
   struct sockaddr_in target;
   uint64_t accepted, failed;
   struct pp_udp *sessions;
@@ -573,44 +573,44 @@ vm_target (struct pp *pp, json_t *vm, const char *name, struct sockaddr_in *to, 
   bool found = false;
 
   json_array_foreach (json_object_get (vm, "interfaces"), i, f)
-  {
-    json_t *v4 = json_array_get (json_object_get (f, "ipv4"), 0);
-    if (v4 && parse_v4 (json_string_value (v4), &addr, &plen))
-      {
-        found = true;
-        break;
-      }
-  }
+    {
+      json_t *v4 = json_array_get (json_object_get (f, "ipv4"), 0);
+      if (v4 && parse_v4 (json_string_value (v4), &addr, &plen))
+        {
+          found = true;
+          break;
+        }
+    }
   if (!found)
     return loom_error_make (err, 0,
                             "node %s: published ports of a VM go to its IPv4 address, and it has "
                             "none (give one of its interfaces an ipv4 address)",
                             name);
   json_array_foreach (json_object_get (state, "nodes"), i, n)
-  {
-    const char *kind = json_string_value (json_object_get (n, "kind"));
-    if (n == vm || !kind
-        || (strcmp (kind, "host") != 0 && strcmp (kind, "router") != 0
-            && strcmp (kind, "container") != 0))
-      continue;
-    json_array_foreach (json_object_get (n, "interfaces"), j, f)
-      json_array_foreach (json_object_get (f, "ipv4"), k, a)
-      {
-        struct in_addr mine;
-        int mlen;
-        uint32_t mask = plen ? htonl (~0u << (32 - plen)) : 0;
-        if (!parse_v4 (json_string_value (a), &mine, &mlen) || mlen != plen
-            || (mine.s_addr & mask) != (addr.s_addr & mask) || mine.s_addr == addr.s_addr)
-          continue;
-        *nsfd = ns_fd (pp, json_string_value (json_object_get (n, "netns")), err);
-        if (*nsfd < 0)
-          return -1;
-        to->sin_addr = addr;
-        loom_sup_log ("node %s: published ports reach the VM at %s from node %s", name,
-                      inet_ntoa (addr), json_string_value (json_object_get (n, "name")));
-        return 0;
-      }
-  }
+    {
+      const char *kind = json_string_value (json_object_get (n, "kind"));
+      if (n == vm || !kind
+          || (strcmp (kind, "host") != 0 && strcmp (kind, "router") != 0
+              && strcmp (kind, "container") != 0))
+        continue;
+      json_array_foreach (json_object_get (n, "interfaces"), j, f)
+        json_array_foreach (json_object_get (f, "ipv4"), k, a)
+          {
+            struct in_addr mine;
+            int mlen;
+            uint32_t mask = plen ? htonl (~0u << (32 - plen)) : 0;
+            if (!parse_v4 (json_string_value (a), &mine, &mlen) || mlen != plen
+                || (mine.s_addr & mask) != (addr.s_addr & mask) || mine.s_addr == addr.s_addr)
+              continue;
+            *nsfd = ns_fd (pp, json_string_value (json_object_get (n, "netns")), err);
+            if (*nsfd < 0)
+              return -1;
+            to->sin_addr = addr;
+            loom_sup_log ("node %s: published ports reach the VM at %s from node %s", name,
+                          inet_ntoa (addr), json_string_value (json_object_get (n, "name")));
+            return 0;
+          }
+    }
   return loom_error_make (err, 0,
                           "node %s: published ports of a VM are reached through a neighbour on "
                           "its subnet, and no host, router or container of the lab has an "
@@ -701,10 +701,9 @@ open_listener (struct pp *pp, json_t *node, json_t *port, loom_error_t *err)
       int e = errno;
       if (e == EADDRINUSE)
         return loom_error_make (err, 0, "node %s: %s%s%s:%d/%s is in use on the host", name,
-                                v6 ? "[" : "", host, v6 ? "]" : "", host_port,
-                                udp ? "udp" : "tcp");
-      return loom_error_make (err, e, "node %s: cannot listen on %s%s%s:%d/%s", name,
-                              v6 ? "[" : "", host, v6 ? "]" : "", host_port, udp ? "udp" : "tcp");
+                                v6 ? "[" : "", host, v6 ? "]" : "", host_port, udp ? "udp" : "tcp");
+      return loom_error_make (err, e, "node %s: cannot listen on %s%s%s:%d/%s", name, v6 ? "[" : "",
+                              host, v6 ? "]" : "", host_port, udp ? "udp" : "tcp");
     }
   if (!udp && listen (fd, 128) < 0)
     return loom_error_make (err, errno, "node %s: listen on %s", name, l->spec);

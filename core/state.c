@@ -157,10 +157,10 @@ ports_json (const struct loom_port *ports, size_t n)
   for (i = 0; i < n; i++)
     {
       const struct loom_port *p = &ports[i];
-      json_t *o = json_pack ("{s:s, s:i, s:i, s:s}", "host",
-                             p->host_addr[0] ? p->host_addr : "127.0.0.1", "host_port",
-                             (int) p->host_port, "port", (int) p->node_port, "proto",
-                             p->proto == IPPROTO_UDP ? "udp" : "tcp");
+      json_t *o
+          = json_pack ("{s:s, s:i, s:i, s:s}", "host", p->host_addr[0] ? p->host_addr : "127.0.0.1",
+                       "host_port", (int) p->host_port, "port", (int) p->node_port, "proto",
+                       p->proto == IPPROTO_UDP ? "udp" : "tcp");
       if (p->node_addr[0])
         json_object_set_new (o, "addr", json_string (p->node_addr));
       if (p->text)

@@ -73,7 +73,8 @@ lab_free (struct loom_lab *lab)
 static int
 tcp_connect (int port)
 {
-  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons (port),
+  struct sockaddr_in a = { .sin_family = AF_INET,
+                           .sin_port = htons (port),
                            .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
   int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ck_assert (fd >= 0);
@@ -129,7 +130,8 @@ http_get (int port, const char *path, size_t *len)
 static bool
 tcp_port_free (int port)
 {
-  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons (port),
+  struct sockaddr_in a = { .sin_family = AF_INET,
+                           .sin_port = htons (port),
                            .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
   int one = 1, fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   bool ok;
@@ -142,7 +144,8 @@ tcp_port_free (int port)
 static bool
 udp_port_free (int port)
 {
-  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons (port),
+  struct sockaddr_in a = { .sin_family = AF_INET,
+                           .sin_port = htons (port),
                            .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
   int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   bool ok = bind (fd, (struct sockaddr *) &a, sizeof a) == 0;
@@ -155,7 +158,8 @@ udp_port_free (int port)
 static char *
 udp_ask (int port, const char *msg)
 {
-  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons (port),
+  struct sockaddr_in a = { .sin_family = AF_INET,
+                           .sin_port = htons (port),
                            .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
   int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), tries;
   char buf[2048];
@@ -192,7 +196,8 @@ udp_echo_in_node (const char *lab, const char *node, int port)
   pid = fork ();
   if (pid == 0)
     {
-      struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons (port),
+      struct sockaddr_in a = { .sin_family = AF_INET,
+                               .sin_port = htons (port),
                                .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
       int nsfd = loom_netns_open (ns, NULL), fd;
       prctl (PR_SET_PDEATHSIG, SIGKILL);
@@ -226,7 +231,8 @@ udp_echo_in_node (const char *lab, const char *node, int port)
 static pid_t
 host_httpd (int port, const char *dir)
 {
-  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons (port),
+  struct sockaddr_in a = { .sin_family = AF_INET,
+                           .sin_port = htons (port),
                            .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
   int one = 1, lfd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   pid_t pid;
@@ -369,11 +375,10 @@ START_TEST (test_nat_dhcp_gateway_dns_hostfwd)
   tl_deploy_ok (lab);
 
   /* DHCP from slirp: the first lease is .15, the gateway .2, DNS .3. */
-  ck_assert_int_eq (
-      tl_run ("nat", "h1", &out,
-              (const char *const[]){ "busybox", "udhcpc", "-i", "eth1", "-n", "-q", "-t", "5",
-                                     "-T", "1", "-s", script, NULL }),
-      0);
+  ck_assert_int_eq (tl_run ("nat", "h1", &out,
+                            (const char *const[]){ "busybox", "udhcpc", "-i", "eth1", "-n", "-q",
+                                                   "-t", "5", "-T", "1", "-s", script, NULL }),
+                    0);
   ck_assert_msg (strstr (out, "lease 10.0.2.15/24 router 10.0.2.2 dns 10.0.2.3"), "%s", out);
   free (out);
   out = NULL;
@@ -382,8 +387,8 @@ START_TEST (test_nat_dhcp_gateway_dns_hostfwd)
   httpd = host_httpd (web, www);
   url = loom_xasprintf ("http://10.0.2.2:%d/index.html", web);
   ck_assert_int_eq (tl_run ("nat", "h1", &out,
-                            (const char *const[]){ "timeout", "10", "busybox", "wget", "-q", "-O", "-",
-                                                   url, NULL }),
+                            (const char *const[]){ "timeout", "10", "busybox", "wget", "-q", "-O",
+                                                   "-", url, NULL }),
                     0);
   ck_assert_msg (strstr (out, "served-by-the-host"), "%s", out);
   free (out);
@@ -395,8 +400,8 @@ START_TEST (test_nat_dhcp_gateway_dns_hostfwd)
     loom_autofree char *host_out = NULL;
     loom_autofree char *want = NULL;
     loom_autofree char *got = NULL;
-    const char *name = getenv ("NETLOOM_TEST_DNS_NAME") ? getenv ("NETLOOM_TEST_DNS_NAME")
-                                                        : "deb.debian.org";
+    const char *name
+        = getenv ("NETLOOM_TEST_DNS_NAME") ? getenv ("NETLOOM_TEST_DNS_NAME") : "deb.debian.org";
     tl_host_run (&host_out, (const char *const[]){ "busybox", "nslookup", name, NULL });
     want = nslookup_answer (host_out);
     if (want == NULL)
@@ -424,13 +429,13 @@ START_TEST (test_nat_dhcp_gateway_dns_hostfwd)
     loom_error_t err = NULL;
     ck_assert_int_eq (loom_lab_node_set ("nat", "gw", false, &err), 0);
     ck_assert_int_ne (tl_run ("nat", "h1", NULL,
-                              (const char *const[]){ "timeout", "2", "busybox", "wget", "-q",
-                                                     "-O", "-", url, NULL }),
+                              (const char *const[]){ "timeout", "2", "busybox", "wget", "-q", "-O",
+                                                     "-", url, NULL }),
                       0);
     ck_assert_int_eq (loom_lab_node_set ("nat", "gw", true, &err), 0);
     ck_assert_int_eq (tl_run ("nat", "h1", &out,
-                              (const char *const[]){ "timeout", "10", "busybox", "wget", "-q",
-                                                     "-O", "-", url, NULL }),
+                              (const char *const[]){ "timeout", "10", "busybox", "wget", "-q", "-O",
+                                                     "-", url, NULL }),
                       0);
     ck_assert_msg (strstr (out, "served-by-the-host"), "%s", out);
     body = http_get (fwd, "/index.html", &len);
@@ -471,13 +476,14 @@ START_TEST (test_ports_tcp_udp_inspect)
     ck_assert_int_eq (loom_write_file (big, data, n, NULL), 0);
     free (data);
   }
-  text = loom_xasprintf ("topology:\n"
-                         "  nodes:\n"
-                         "    web: {exec: [\"busybox httpd -p 80 -h %s\"]}\n"
-                         "    r1: {kind: router}\n"
-                         "  links:\n"
-                         "    - {endpoints: [web:eth1, r1:eth1], ipv4: [10.9.0.2/24, 10.9.0.1/24]}\n",
-                         www);
+  text = loom_xasprintf (
+      "topology:\n"
+      "  nodes:\n"
+      "    web: {exec: [\"busybox httpd -p 80 -h %s\"]}\n"
+      "    r1: {kind: router}\n"
+      "  links:\n"
+      "    - {endpoints: [web:eth1, r1:eth1], ipv4: [10.9.0.2/24, 10.9.0.1/24]}\n",
+      www);
   lab = tl_load ("ports", text);
   set_port (&ports[0], "127.0.0.1", web, NULL, 80, false);
   set_port (&ports[1], "127.0.0.1", dns, NULL, 53, true);
@@ -558,7 +564,8 @@ END_TEST
 START_TEST (test_port_in_use_fails_deploy)
 {
   int port = free_port (), other = free_port (), one = 1;
-  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons (port),
+  struct sockaddr_in a = { .sin_family = AF_INET,
+                           .sin_port = htons (port),
                            .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
   int taken = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct loom_port ports[2];
@@ -649,8 +656,7 @@ stop_left_nodes (void)
     {
       json_t *st = loom_lab_state_load (names[i], NULL), *n;
       json_array_foreach (json_object_get (st, "nodes"), j, n)
-        loom_lab_node_set (names[i], json_string_value (json_object_get (n, "name")), false,
-                           NULL);
+        loom_lab_node_set (names[i], json_string_value (json_object_get (n, "name")), false, NULL);
       json_decref (st);
       loom_lab_destroy (names[i], LOOM_DESTROY_CLEANUP, NULL);
       free (names[i]);
