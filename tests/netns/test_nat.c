@@ -593,6 +593,23 @@ START_TEST (test_port_in_use_fails_deploy)
   loom_error_release (&err);
   tl_assert_clean ("inuse");
   ck_assert (tcp_port_free (other));
+  lab_free (lab);
+
+  /* The same for a port a nat node forwards. */
+  lab = tl_load ("inuse2", "topology:\n"
+                           "  nodes:\n"
+                           "    gw: {kind: nat}\n"
+                           "    h1: {}\n"
+                           "  links:\n"
+                           "    - endpoints: [gw:eth1, h1:eth1]\n");
+  set_port (&ports[0], "127.0.0.1", port, "10.0.2.15", 22, false);
+  give_ports (loom_lab_find_node (lab, "gw"), NULL, 0, ports, 1);
+  ck_assert_int_lt (loom_lab_deploy (lab, NULL, &err), 0);
+  free (msg);
+  msg = loom_error_text (err);
+  ck_assert_msg (strstr (msg, want) && strstr (msg, "rolled back"), "%s", msg);
+  loom_error_release (&err);
+  tl_assert_clean ("inuse2");
   close (taken);
   lab_free (lab);
 }
