@@ -130,6 +130,16 @@ strv_free (char **v, size_t n)
 }
 
 static void
+ports_free (struct loom_port *p, size_t n)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    free (p[i].text);
+  free (p);
+}
+
+static void
 frr_free (struct loom_frr *frr)
 {
   if (frr == NULL)
@@ -169,6 +179,31 @@ node_free (struct loom_node *node)
     iface_free (node->ifaces[i]);
   free (node->ifaces);
   frr_free (node->frr);
+  free (node->rootfs);
+  strv_free (node->cmd, node->n_cmd);
+  strv_free (node->entrypoint, node->n_entrypoint);
+  free (node->workdir);
+  free (node->user);
+  free (node->hostname);
+  for (i = 0; i < node->n_binds; i++)
+    {
+      free (node->binds[i].src);
+      free (node->binds[i].dst);
+    }
+  free (node->binds);
+  for (i = 0; i < node->n_volumes; i++)
+    {
+      free (node->volumes[i].name);
+      free (node->volumes[i].dst);
+    }
+  free (node->volumes);
+  ports_free (node->ports, node->n_ports);
+  free (node->kernel);
+  free (node->initrd);
+  free (node->append);
+  free (node->accel);
+  ports_free (node->hostfwd, node->n_hostfwd);
+  free (node->nat_network);
   free (node);
 }
 

@@ -158,10 +158,12 @@ struct loom_node
   enum loom_kind kind;
   char *kind_written; /* the kind as the file wrote it (e.g. "bridge", "linux") */
   char *group;        /* NULL when none */
-  char *image;        /* containers/VMs; NULL when none */
+  char *image;        /* containers: an image name (syntax checked only); VMs: an absolute
+                       * disk path or a built-in guest ("netloom-tiny", also the default
+                       * when there is no kernel either); NULL for other kinds */
   char **exec;        /* commands run inside the node after the lab is up, in order */
   size_t n_exec;
-  struct loom_kv *env;
+  struct loom_kv *env; /* env-files' variables first, then env's (which win) */
   size_t n_env;
   struct loom_kv *labels;
   size_t n_labels;
@@ -187,7 +189,7 @@ struct loom_node
   bool has_entrypoint;
   char *workdir;
   char *user;     /* "name", "uid", "uid:gid" */
-  char *hostname; /* default: the node's name */
+  char *hostname; /* NULL when not given: the runtime uses the node's name */
   struct loom_bind *binds;
   size_t n_binds;
   struct loom_volume *volumes;
@@ -203,11 +205,13 @@ struct loom_node
   char *initrd;
   char *append;
   int cpus;    /* 0 = 1 */
-  char *accel; /* "auto" (default), "kvm", "tcg" */
+  char *accel; /* "auto", "kvm", "tcg"; the parser sets "auto" for a VM that does not
+                * choose (NULL only for other kinds; treat NULL as "auto") */
   /* nat */
   struct loom_port *hostfwd;
   size_t n_hostfwd;
-  char *nat_network; /* "10.0.2.0/24" by default: the nat node's DHCP/gateway subnet */
+  char *nat_network; /* the nat node's DHCP/gateway subnet, "10.0.2.0/24" unless given
+                      * (set for every nat node; NULL for other kinds) */
   /* canvas position; has_position false when the file gives none */
   bool has_position;
   double x, y;

@@ -1,1 +1,1 @@
-lib_src += topology/impair.c topology/model.c topology/parser.c topology/frr.c
+lib_src += topology/impair.c topology/model.c topology/parser.c topology/frr.c topology/nodeopts.c

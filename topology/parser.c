@@ -12,15 +12,18 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "core/util.h"
 #include "topology/model.h"
+#include "topology/nodeopts.h"
 
 /* How specific a settings block is; a node's chain is ordered by it. R_LINK is a link's
  * endpoint, which is as specific as the node's own interfaces entry. */
@@ -52,6 +55,25 @@ enum field
   F_OSPF,
   F_BGP,
   F_RIP,
+  F_ROOTFS,
+  F_CMD,
+  F_ENTRYPOINT,
+  F_ENV_FILES,
+  F_WORKDIR,
+  F_USER,
+  F_HOSTNAME,
+  F_BINDS,
+  F_VOLUMES,
+  F_CPU,
+  F_MEMORY,
+  F_PORTS,
+  F_KERNEL,
+  F_INITRD,
+  F_APPEND,
+  F_CPUS,
+  F_ACCEL,
+  F_HOSTFWD,
+  F_NETWORK,
   F__COUNT
 };
 
@@ -96,6 +118,53 @@ static const struct
   { "ospf", F_OSPF, AT_ALL },
   { "bgp", F_BGP, AT_ALL },
   { "rip", F_RIP, AT_ALL },
+  { "rootfs", F_ROOTFS, AT_ALL },
+  { "cmd", F_CMD, AT_ALL },
+  { "entrypoint", F_ENTRYPOINT, AT_ALL },
+  { "env-files", F_ENV_FILES, AT_ALL },
+  { "workdir", F_WORKDIR, AT_ALL },
+  { "user", F_USER, AT_ALL },
+  { "hostname", F_HOSTNAME, AT_ALL },
+  { "binds", F_BINDS, AT_ALL },
+  { "volumes", F_VOLUMES, AT_ALL },
+  { "cpu", F_CPU, AT_ALL },
+  { "memory", F_MEMORY, AT_ALL },
+  { "ports", F_PORTS, AT_ALL },
+  { "kernel", F_KERNEL, AT_ALL },
+  { "initrd", F_INITRD, AT_ALL },
+  { "append", F_APPEND, AT_ALL },
+  { "cpus", F_CPUS, AT_ALL },
+  { "accel", F_ACCEL, AT_ALL },
+  { "hostfwd", F_HOSTFWD, AT_ALL },
+  { "network", F_NETWORK, AT_ALL },
+};
+
+#define KB(k) (1u << LOOM_KIND_##k)
+/* Settings that only some kinds have (the bridge and router ones are in fits_kind()). */
+static const struct
+{
+  const char *key;
+  unsigned kinds;
+} kind_keys[] = {
+  { "image", KB (CONTAINER) | KB (VM) },
+  { "rootfs", KB (CONTAINER) },
+  { "cmd", KB (CONTAINER) },
+  { "entrypoint", KB (CONTAINER) },
+  { "workdir", KB (CONTAINER) },
+  { "user", KB (CONTAINER) },
+  { "hostname", KB (CONTAINER) },
+  { "binds", KB (CONTAINER) },
+  { "volumes", KB (CONTAINER) },
+  { "cpu", KB (CONTAINER) },
+  { "memory", KB (CONTAINER) | KB (VM) },
+  { "ports", KB (HOST) | KB (ROUTER) | KB (CONTAINER) | KB (VM) },
+  { "kernel", KB (VM) },
+  { "initrd", KB (VM) },
+  { "append", KB (VM) },
+  { "cpus", KB (VM) },
+  { "accel", KB (VM) },
+  { "hostfwd", KB (NAT) },
+  { "network", KB (NAT) },
 };
 #define N_NODE_KEYS (sizeof (node_keys) / sizeof (node_keys[0]))
 
@@ -110,14 +179,13 @@ static const char *const impair_keys[]
 /* containerlab node settings netloom accepts but does not implement yet: a lab written
  * for containerlab still loads, with one warning per key. */
 static const char *const clab_node_keys[] = {
-  "binds",        "ports",        "cmd",          "entrypoint",
-  "user",         "startup-config", "startup-delay", "enforce-startup-config",
-  "suppress-startup-config",      "license",      "mgmt-ipv4",    "mgmt-ipv6",
-  "healthcheck",  "dns",          "stages",       "network-mode", "publish",
-  "cpu",          "cpu-set",      "memory",       "sandbox",      "kernel",
-  "runtime",      "type",         "extras",       "wait-for",     "config",
-  "env-files",    "aliases",      "certificate",  "shm-size",     "devices",
-  "cap-add",      "restart-policy", "auto-remove", "components",  "image-pull-policy",
+  "startup-config", "startup-delay", "enforce-startup-config", "suppress-startup-config",
+  "license",        "mgmt-ipv4",     "mgmt-ipv6",              "healthcheck",
+  "dns",            "stages",        "network-mode",           "publish",
+  "cpu-set",        "sandbox",       "runtime",                "type",
+  "extras",         "wait-for",      "config",                 "aliases",
+  "certificate",    "shm-size",      "devices",                "cap-add",
+  "restart-policy", "auto-remove",   "components",             "image-pull-policy",
 };
 
 /* A string borrowed from the YAML document, with where it was written. */
@@ -219,6 +287,24 @@ struct level
   struct ospf_set ospf;
   struct bgp_set bgp;
   struct rip_set rip;
+  /* containers, VMs, nat, ports; paths are absolute and owned, other strings borrowed */
+  char *rootfs;
+  char **argv[2]; /* cmd, entrypoint */
+  size_t n_argv[2];
+  struct loom_kv *envf; /* the env files' variables, in order (owned) */
+  size_t n_envf;
+  const char *workdir, *user, *hostname, *append, *accel;
+  struct loom_bind *binds;
+  size_t n_binds;
+  struct loom_volume *volumes;
+  size_t n_volumes;
+  double cpu;
+  uint64_t memory;
+  struct loom_port *ports[2]; /* ports, hostfwd */
+  size_t n_ports[2];
+  char *kernel, *initrd;
+  int cpus;
+  struct loom_addr network;
 };
 
 /* Parse-time companion of each model node. */
@@ -708,7 +794,7 @@ static void
 unknown_key_note (struct pstate *ps, yaml_node_t *k, const char *where,
                   const char *const *expected, size_t n, const char *note)
 {
-  loom_autofree char *list = join_names (expected, n, 32);
+  loom_autofree char *list = join_names (expected, n, 48);
   const char *guess = closest (scalar (k), expected, n);
   loom_autofree char *hint = guess ? loom_xasprintf (" (did you mean '%s'?)", guess) : NULL;
 
@@ -788,38 +874,89 @@ is_router_only (const char *key)
          || strcmp (key, "rip") == 0;
 }
 
+/* The kinds @mask names, as "host, router and vm"; owned by the caller. */
+static char *
+kinds_text (unsigned mask)
+{
+  const char *names[LOOM_KIND__COUNT];
+  size_t n = 0, i;
+  char *s = loom_xstrdup ("");
+
+  for (i = 0; i < LOOM_KIND__COUNT; i++)
+    if (mask & (1u << i))
+      names[n++] = loom_kind_name ((enum loom_kind) i);
+  for (i = 0; i < n; i++)
+    {
+      char *t = loom_xasprintf ("%s%s%s", s, i == 0 ? "" : i + 1 == n ? " and " : ", ", names[i]);
+      free (s);
+      s = t;
+    }
+  return s;
+}
+
 /* Settings that only fit some kinds: vlan-filtering, stp, vlan and trunk belong to
- * bridges; addresses and routes to everything else; frr-config, ospf, bgp and rip to
- * routers. Reports and returns false when @key does not fit @kind; @who says which node
- * or block it is about. */
+ * bridges; addresses and routes to everything else but nat nodes; frr-config, ospf, bgp
+ * and rip to routers; the container, VM, nat and port settings to the kinds kind_keys[]
+ * lists. Returns false when @key does not fit @kind, reporting it when @report (@who
+ * says which node or block it is about). */
 static bool
-fits_kind (struct pstate *ps, int kind, const char *key, const struct loom_mark *m, const char *who)
+kind_allows (struct pstate *ps, int kind, const char *key, const struct loom_mark *m,
+             const char *who, bool report)
 {
   bool bridge_only = strcmp (key, "vlan-filtering") == 0 || strcmp (key, "stp") == 0
                      || strcmp (key, "vlan") == 0 || strcmp (key, "trunk") == 0;
-  bool not_bridge = strcmp (key, "routes") == 0 || strcmp (key, "ipv4") == 0
-                    || strcmp (key, "ipv6") == 0;
+  bool not_bridge
+      = strcmp (key, "routes") == 0 || strcmp (key, "ipv4") == 0 || strcmp (key, "ipv6") == 0;
+  size_t i;
 
   if (is_router_only (key) && kind != LOOM_KIND_ROUTER)
     {
-      ERR_M (ps, m, "'%s' is only for router nodes (FRR runs on routers); %s", key, who);
+      if (report)
+        ERR_M (ps, m, "'%s' is only for router nodes (FRR runs on routers); %s", key, who);
       return false;
     }
 
   if (bridge_only && !is_bridge_kind (kind))
     {
-      ERR_M (ps, m, "'%s' is only for switch and hub nodes; %s", key, who);
+      if (report)
+        ERR_M (ps, m, "'%s' is only for switch and hub nodes; %s", key, who);
       return false;
     }
   if (not_bridge && is_bridge_kind (kind))
     {
-      ERR_M (ps, m,
-             "'%s' is not allowed on a switch or hub: its ports are bridged and it has no "
-             "addresses of its own; %s",
-             key, who);
+      if (report)
+        ERR_M (ps, m,
+               "'%s' is not allowed on a switch or hub: its ports are bridged and it has no "
+               "addresses of its own; %s",
+               key, who);
       return false;
     }
+  if (not_bridge && kind == LOOM_KIND_NAT)
+    {
+      if (report)
+        ERR_M (ps, m,
+               "'%s' is not allowed on a nat node: its address comes from its 'network' "
+               "(10.0.2.0/24 by default); %s",
+               key, who);
+      return false;
+    }
+  for (i = 0; i < sizeof (kind_keys) / sizeof (kind_keys[0]); i++)
+    if (strcmp (key, kind_keys[i].key) == 0 && !(kind_keys[i].kinds & (1u << kind)))
+      {
+        if (report)
+          {
+            loom_autofree char *kinds = kinds_text (kind_keys[i].kinds);
+            ERR_M (ps, m, "'%s' is only for %s nodes; %s", key, kinds, who);
+          }
+        return false;
+      }
   return true;
+}
+
+static bool
+fits_kind (struct pstate *ps, int kind, const char *key, const struct loom_mark *m, const char *who)
+{
+  return kind_allows (ps, kind, key, m, who, true);
 }
 
 /* Values */
@@ -1783,6 +1920,458 @@ get_frr_config (struct pstate *ps, struct level *lv, yaml_node_t *n)
   return true;
 }
 
+/* Containers, VMs, nat and published ports */
+
+/* @s made absolute: relative paths are relative to the lab file's directory. */
+static char *
+lab_path (struct pstate *ps, const char *s)
+{
+  return s[0] == '/' ? loom_xstrdup (s) : loom_xasprintf ("%s/%s", ps->lab->dir, s);
+}
+
+/* A path to something that must exist now (a directory when @want_dir, else a file); *out
+ * gets its canonical absolute form. */
+static bool
+get_path (struct pstate *ps, yaml_node_t *n, const char *key, bool want_dir, char **out)
+{
+  const char *s = get_string (ps, n, key);
+  loom_autofree char *path = NULL;
+  struct stat st;
+  char *real;
+
+  if (s == NULL)
+    return false;
+  if (*s == '\0')
+    {
+      ERR (ps, n, "expected a path for '%s' (relative to the lab file's directory), found ''", key);
+      return false;
+    }
+  path = lab_path (ps, s);
+  if (stat (path, &st) < 0)
+    {
+      ERR (ps, n, "cannot use '%s' for '%s': %s", path, key, strerror (errno));
+      return false;
+    }
+  if (want_dir != !!S_ISDIR (st.st_mode))
+    {
+      ERR (ps, n, "cannot use '%s' for '%s': expected %s", path, key,
+           want_dir ? "a directory" : "a file, not a directory");
+      return false;
+    }
+  real = realpath (path, NULL);
+  *out = real ? real : loom_steal (&path);
+  return true;
+}
+
+static void
+strv_clear (char ***v, size_t *n)
+{
+  size_t i;
+
+  for (i = 0; i < *n; i++)
+    free ((*v)[i]);
+  free (*v);
+  *v = NULL;
+  *n = 0;
+}
+
+/* cmd, entrypoint: a string split as a shell would, or a list of strings (empty: none). */
+static bool
+get_argv (struct pstate *ps, yaml_node_t *n, const char *key, char ***out, size_t *nout)
+{
+  const char *s, *why = NULL;
+
+  if (n && n->type == YAML_SEQUENCE_NODE)
+    {
+      struct sval *v = NULL;
+      size_t nv = 0, i;
+      bool ok = get_str_list (ps, n, key, &v, &nv);
+
+      for (i = 0; ok && i < nv; i++)
+        LOOM_PUSH (*out, *nout, loom_xstrdup (v[i].s));
+      free (v);
+      return ok;
+    }
+  if (n == NULL || n->type != YAML_SCALAR_NODE || is_null (n))
+    {
+      ERR (ps, n, "expected a command line (a string) or a list of strings for '%s', found %s", key,
+           FOUND (n));
+      return false;
+    }
+  if ((s = get_string (ps, n, key)) == NULL)
+    return false;
+  if (loom_argv_split (s, out, nout, &why) < 0)
+    {
+      ERR (ps, n, "invalid command line for '%s': expected %s (quotes as in a POSIX shell)", key,
+           why);
+      return false;
+    }
+  return true;
+}
+
+/* env-files: each file read now; its errors name the file and line. */
+static bool
+get_env_files (struct pstate *ps, struct level *lv, yaml_node_t *n)
+{
+  struct sval *v = NULL;
+  size_t nv = 0, i;
+  bool ok = get_str_list (ps, n, "env-files", &v, &nv);
+
+  for (i = 0; i < nv; i++)
+    {
+      loom_autofree char *path = lab_path (ps, v[i].s);
+      loom_autofree char *data = NULL;
+      loom_error_t err = NULL;
+      size_t len = 0, lineno = 0;
+      char *line, *save = NULL;
+
+      if (loom_read_file (path, &data, &len, &err) < 0)
+        {
+          ERR_M (ps, &v[i].mark, "cannot read env file '%s': %s", path, strerror (err->status));
+          loom_error_release (&err);
+          ok = false;
+          continue;
+        }
+      if (strlen (data) != len)
+        {
+          ERR_M (ps, &v[i].mark, "env file '%s' contains NUL bytes; expected a text file", path);
+          ok = false;
+          continue;
+        }
+      /* strtok_r would skip empty lines and so miscount: split by hand. */
+      for (line = data; line; line = save)
+        {
+          char *key, *value;
+          const char *why = NULL;
+          int r;
+
+          save = strchr (line, '\n');
+          if (save)
+            *save++ = '\0';
+          else if (*line == '\0')
+            break;
+          lineno++;
+          r = loom_envfile_line (line, &key, &value, &why);
+          if (r < 0)
+            {
+              struct loom_mark m = { path, (int) lineno, 1 };
+              ERR_M (ps, &m, "expected %s in env file (listed in %s at line %d, column %d)", why,
+                     ps->lab->file, v[i].mark.line, v[i].mark.col);
+              ok = false;
+            }
+          else if (r > 0)
+            {
+              struct loom_kv kv = { key, value, v[i].mark };
+              size_t k;
+              for (k = 0; k < lv->n_envf; k++)
+                if (strcmp (lv->envf[k].key, key) == 0)
+                  break;
+              if (k < lv->n_envf)
+                {
+                  /* A later definition wins, in one file or across the files. */
+                  free (lv->envf[k].value);
+                  lv->envf[k].value = value;
+                  lv->envf[k].mark = v[i].mark;
+                  free (key);
+                }
+              else
+                LOOM_PUSH (lv->envf, lv->n_envf, kv);
+            }
+        }
+    }
+  free (v);
+  return ok;
+}
+
+static bool
+get_abs_path (struct pstate *ps, yaml_node_t *n, const char *key, const char **out)
+{
+  const char *s = get_string (ps, n, key);
+
+  if (s == NULL)
+    return false;
+  if (s[0] != '/')
+    {
+      ERR (ps, n, "expected an absolute path (starting with '/') for '%s', found %s", key,
+           FOUND (n));
+      return false;
+    }
+  *out = s;
+  return true;
+}
+
+/* A string value checked by @valid; @expected completes "expected ...". */
+static bool
+get_checked (struct pstate *ps, yaml_node_t *n, const char *key, bool (*valid) (const char *),
+             const char *expected, const char **out)
+{
+  const char *s = get_string (ps, n, key);
+
+  if (s == NULL)
+    return false;
+  if (!valid (s))
+    {
+      ERR (ps, n, "expected %s for '%s', found %s", expected, key, FOUND (n));
+      return false;
+    }
+  *out = s;
+  return true;
+}
+
+/* A list of "a:b[:opt]" strings; returns the pieces of one in @part (borrowed from @buf).
+ * False (with @why set) when there are fewer than two or more than three. */
+static bool
+split_colons (const char *s, char *buf, size_t size, char *part[3], size_t *n)
+{
+  char *p;
+
+  snprintf (buf, size, "%s", s);
+  *n = 0;
+  for (p = buf; p && *n < 3; (*n)++)
+    {
+      part[*n] = p;
+      p = strchr (p, ':');
+      if (p)
+        *p++ = '\0';
+    }
+  return p == NULL && *n >= 2;
+}
+
+static bool
+get_mode (const char *s, bool allow_rw, bool *ro)
+{
+  if (strcmp (s, "ro") == 0)
+    return *ro = true, true;
+  if (allow_rw && strcmp (s, "rw") == 0)
+    return *ro = false, true;
+  return false;
+}
+
+static bool
+get_binds (struct pstate *ps, yaml_node_t *n, struct loom_bind **out, size_t *nout)
+{
+  struct sval *v = NULL;
+  size_t nv = 0, i;
+  bool ok = get_str_list (ps, n, "binds", &v, &nv);
+
+  for (i = 0; i < nv; i++)
+    {
+      char buf[PATH_MAX * 2], *part[3];
+      size_t np;
+      struct loom_bind b = { NULL, NULL, false, v[i].mark };
+      loom_autofree char *src = NULL;
+      struct stat st;
+
+      if (strlen (v[i].s) >= sizeof (buf) || !split_colons (v[i].s, buf, sizeof (buf), part, &np)
+          || *part[0] == '\0' || (np == 3 && !get_mode (part[2], true, &b.ro)))
+        {
+          ERR_M (ps, &v[i].mark,
+                 "invalid bind '%s': expected src:dst[:ro|:rw] (src a host path, relative to the "
+                 "lab file's directory; dst an absolute path in the container)",
+                 v[i].s);
+          ok = false;
+          continue;
+        }
+      if (part[1][0] != '/')
+        {
+          ERR_M (ps, &v[i].mark,
+                 "invalid bind '%s': expected an absolute path in the container after the ':', "
+                 "found '%s'",
+                 v[i].s, part[1]);
+          ok = false;
+          continue;
+        }
+      src = lab_path (ps, part[0]);
+      if (stat (src, &st) < 0)
+        {
+          ERR_M (ps, &v[i].mark, "invalid bind '%s': cannot use '%s': %s", v[i].s, src,
+                 strerror (errno));
+          ok = false;
+          continue;
+        }
+      b.src = realpath (src, NULL);
+      if (b.src == NULL)
+        b.src = loom_steal (&src);
+      b.dst = loom_xstrdup (part[1]);
+      LOOM_PUSH (*out, *nout, b);
+    }
+  free (v);
+  return ok;
+}
+
+static bool
+get_volumes (struct pstate *ps, yaml_node_t *n, struct loom_volume **out, size_t *nout)
+{
+  struct sval *v = NULL;
+  size_t nv = 0, i;
+  bool ok = get_str_list (ps, n, "volumes", &v, &nv);
+
+  for (i = 0; i < nv; i++)
+    {
+      char buf[PATH_MAX], *part[3];
+      size_t np;
+      struct loom_volume vol = { NULL, NULL, false, v[i].mark };
+
+      if (strlen (v[i].s) >= sizeof (buf) || !split_colons (v[i].s, buf, sizeof (buf), part, &np)
+          || (np == 3 && !get_mode (part[2], true, &vol.ro)))
+        {
+          ERR_M (ps, &v[i].mark,
+                 "invalid volume '%s': expected name:dst[:ro] (as in web-data:/var/www)", v[i].s);
+          ok = false;
+          continue;
+        }
+      if (!loom_name_valid (part[0]))
+        {
+          ERR_M (ps, &v[i].mark,
+                 "invalid volume '%s': expected a volume name of 1 to 32 letters, digits, '_', "
+                 "'.' or '-', not starting with '-' or '.', found '%s'",
+                 v[i].s, part[0]);
+          ok = false;
+          continue;
+        }
+      if (part[1][0] != '/')
+        {
+          ERR_M (ps, &v[i].mark,
+                 "invalid volume '%s': expected an absolute path in the container after the "
+                 "':', found '%s'",
+                 v[i].s, part[1]);
+          ok = false;
+          continue;
+        }
+      vol.name = loom_xstrdup (part[0]);
+      vol.dst = loom_xstrdup (part[1]);
+      LOOM_PUSH (*out, *nout, vol);
+    }
+  free (v);
+  return ok;
+}
+
+static bool
+get_cpu (struct pstate *ps, yaml_node_t *n, double *out)
+{
+  const char *s = scalar (n);
+  char *end;
+  double v;
+
+  if (s && !is_null (n))
+    {
+      v = strtod (s, &end);
+      if (end != s && *end == '\0' && isfinite (v) && v > 0 && v <= 4096)
+        {
+          *out = v;
+          return true;
+        }
+    }
+  ERR (ps, n, "expected a number of CPUs greater than 0 (as in 0.5 or 2) for 'cpu', found %s",
+       FOUND (n));
+  return false;
+}
+
+static bool
+get_memory (struct pstate *ps, yaml_node_t *n, uint64_t *out)
+{
+  const char *s = scalar (n), *why = NULL;
+
+  if (s == NULL || is_null (n) || strlen (s) != n->data.scalar.length)
+    {
+      loom_memory_parse ("", out, &why);
+      ERR (ps, n, "expected %s for 'memory', found %s", why, FOUND (n));
+      return false;
+    }
+  if (loom_memory_parse (s, out, &why) < 0)
+    {
+      ERR (ps, n, "expected %s for 'memory', found %s", why, FOUND (n));
+      return false;
+    }
+  return true;
+}
+
+static void
+ports_free (struct loom_port *p, size_t n)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    free (p[i].text);
+  free (p);
+}
+
+/* ports, hostfwd; duplicates across the lab are checked once every node is known
+ * (check_ports). */
+static bool
+get_ports (struct pstate *ps, yaml_node_t *n, const char *key, bool hostfwd, struct loom_port **out,
+           size_t *nout)
+{
+  struct sval *v = NULL;
+  size_t nv = 0, i;
+  bool ok = get_str_list (ps, n, key, &v, &nv);
+
+  for (i = 0; i < nv; i++)
+    {
+      struct loom_port p;
+      const char *why = NULL;
+
+      if (loom_port_parse (v[i].s, hostfwd, &p, &why) < 0)
+        {
+          ERR_M (ps, &v[i].mark, "invalid %s '%s': expected %s", hostfwd ? "hostfwd" : "port",
+                 v[i].s, why);
+          ok = false;
+          continue;
+        }
+      p.text = loom_xstrdup (v[i].s);
+      p.mark = v[i].mark;
+      LOOM_PUSH (*out, *nout, p);
+    }
+  free (v);
+  return ok;
+}
+
+static bool
+accel_valid (const char *s)
+{
+  return strcmp (s, "auto") == 0 || strcmp (s, "kvm") == 0 || strcmp (s, "tcg") == 0;
+}
+
+static bool
+any_string (const char *s)
+{
+  (void) s;
+  return true;
+}
+
+static bool
+hostname_valid (const char *s)
+{
+  return loom_hostname_valid (s);
+}
+
+static bool
+user_valid (const char *s)
+{
+  return loom_user_valid (s);
+}
+
+/* nat's network: an IPv4 prefix with the host bits zero, /8 to /30. */
+static bool
+get_network (struct pstate *ps, yaml_node_t *n, struct loom_addr *out)
+{
+  const char *s = get_string (ps, n, "network"), *why = NULL;
+
+  if (s == NULL)
+    return false;
+  if (loom_addr_parse (s, true, out, &why) < 0 || out->family != AF_INET || out->prefixlen < 8
+      || out->prefixlen > 30 || !loom_addr_is_network (out))
+    {
+      ERR (ps, n,
+           "expected an IPv4 network with a prefix length from 8 to 30 and the host bits zero "
+           "(as in 10.0.2.0/24) for 'network', found %s",
+           FOUND (n));
+      return false;
+    }
+  out->mark = mk (ps, n);
+  return true;
+}
+
 static void
 read_field (struct pstate *ps, struct level *lv, enum field f, const char *key, yaml_node_t *v)
 {
@@ -1838,6 +2427,65 @@ read_field (struct pstate *ps, struct level *lv, enum field f, const char *key, 
       break;
     case F_RIP:
       ok = get_rip (ps, lv, v);
+      break;
+    case F_ROOTFS:
+      ok = get_path (ps, v, key, true, &lv->rootfs);
+      break;
+    case F_CMD:
+    case F_ENTRYPOINT:
+      ok = get_argv (ps, v, key, &lv->argv[f - F_CMD], &lv->n_argv[f - F_CMD]);
+      break;
+    case F_ENV_FILES:
+      ok = get_env_files (ps, lv, v);
+      break;
+    case F_WORKDIR:
+      ok = get_abs_path (ps, v, key, &lv->workdir);
+      break;
+    case F_USER:
+      ok = get_checked (ps, v, key, user_valid,
+                        "a user: name, uid, uid:gid or name:group (as in www-data or 1000:1000)",
+                        &lv->user);
+      break;
+    case F_HOSTNAME:
+      ok = get_checked (ps, v, key, hostname_valid,
+                        "a host name: dot-separated labels of letters, digits and '-' (not at "
+                        "either end), at most 63 characters each and 64 in all",
+                        &lv->hostname);
+      break;
+    case F_BINDS:
+      ok = get_binds (ps, v, &lv->binds, &lv->n_binds);
+      break;
+    case F_VOLUMES:
+      ok = get_volumes (ps, v, &lv->volumes, &lv->n_volumes);
+      break;
+    case F_CPU:
+      ok = get_cpu (ps, v, &lv->cpu);
+      break;
+    case F_MEMORY:
+      ok = get_memory (ps, v, &lv->memory);
+      break;
+    case F_PORTS:
+    case F_HOSTFWD:
+      ok = get_ports (ps, v, key, f == F_HOSTFWD, &lv->ports[f == F_HOSTFWD],
+                      &lv->n_ports[f == F_HOSTFWD]);
+      break;
+    case F_KERNEL:
+      ok = get_path (ps, v, key, false, &lv->kernel);
+      break;
+    case F_INITRD:
+      ok = get_path (ps, v, key, false, &lv->initrd);
+      break;
+    case F_APPEND:
+      ok = get_checked (ps, v, key, any_string, "a string", &lv->append);
+      break;
+    case F_CPUS:
+      ok = get_int (ps, v, key, 1, 64, "a number of CPUs from 1 to 64", &lv->cpus);
+      break;
+    case F_ACCEL:
+      ok = get_checked (ps, v, key, accel_valid, "auto, kvm or tcg", &lv->accel);
+      break;
+    case F_NETWORK:
+      ok = get_network (ps, v, &lv->network);
       break;
     case F__COUNT:
       break;
@@ -1938,6 +2586,31 @@ level_free (struct level *lv)
   free (lv->bgp.neighbors);
   free (lv->bgp.networks);
   free (lv->rip.networks);
+  free (lv->rootfs);
+  for (i = 0; i < 2; i++)
+    strv_clear (&lv->argv[i], &lv->n_argv[i]);
+  for (i = 0; i < lv->n_envf; i++)
+    {
+      free (lv->envf[i].key);
+      free (lv->envf[i].value);
+    }
+  free (lv->envf);
+  for (i = 0; i < lv->n_binds; i++)
+    {
+      free (lv->binds[i].src);
+      free (lv->binds[i].dst);
+    }
+  free (lv->binds);
+  for (i = 0; i < lv->n_volumes; i++)
+    {
+      free (lv->volumes[i].name);
+      free (lv->volumes[i].dst);
+    }
+  free (lv->volumes);
+  for (i = 0; i < 2; i++)
+    ports_free (lv->ports[i], lv->n_ports[i]);
+  free (lv->kernel);
+  free (lv->initrd);
 }
 
 /* Node names -> index in lab->nodes (-1: a name that was reported invalid). */
@@ -2541,14 +3214,7 @@ applies (struct pstate *ps, struct nctx *c, struct loom_node *node, enum rank ra
   if (!c->kind_ok)
     return false;
   who = loom_xasprintf ("%s is a %s", node->name, loom_kind_name (node->kind));
-  if (rank <= R_NODE)
-    return fits_kind (ps, node->kind, key, m, who);
-  if (is_router_only (key))
-    return node->kind == LOOM_KIND_ROUTER;
-  if (is_bridge_kind (node->kind))
-    return strcmp (key, "routes") && strcmp (key, "ipv4") && strcmp (key, "ipv6");
-  return strcmp (key, "vlan-filtering") && strcmp (key, "stp") && strcmp (key, "vlan")
-         && strcmp (key, "trunk");
+  return kind_allows (ps, node->kind, key, m, who, rank <= R_NODE);
 }
 
 static void
@@ -2623,6 +3289,291 @@ position_from_labels (struct pstate *ps, struct loom_node *node)
   node->y = y;
 }
 
+/* An error at a place several nodes inherit from: reported once, not once per node. */
+static void __attribute__ ((format (printf, 3, 4)))
+err_once (struct pstate *ps, const struct loom_mark *m, const char *fmt, ...)
+{
+  va_list ap;
+  char *msg;
+  size_t i;
+
+  va_start (ap, fmt);
+  if (vasprintf (&msg, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  for (i = 0; i < ps->diags->n; i++)
+    {
+      const struct loom_diag *d = &ps->diags->items[i];
+      if (d->line == m->line && d->col == m->col && strcmp (d->msg, msg) == 0)
+        break;
+    }
+  if (i == ps->diags->n)
+    ERR_M (ps, m, "%s", msg);
+  free (msg);
+}
+
+static char **
+strv_dup (char *const *v, size_t n)
+{
+  char **out = loom_xcalloc (n ? n : 1, sizeof (*out));
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    out[i] = loom_xstrdup (v[i]);
+  return out;
+}
+
+static struct loom_port *
+ports_dup (const struct loom_port *p, size_t n)
+{
+  struct loom_port *out = loom_xcalloc (n ? n : 1, sizeof (*out));
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    {
+      out[i] = p[i];
+      out[i].text = loom_xstrdup (p[i].text);
+    }
+  return out;
+}
+
+/* Built-in VM guests (an `image` without a '/' and a disk suffix). */
+static const char *const vm_builtins[] = { "netloom-tiny" };
+
+static bool
+is_disk_path (const char *s)
+{
+  static const char *const suffixes[] = { ".qcow2", ".img", ".raw", ".qcow" };
+  size_t len = strlen (s), i;
+
+  if (strchr (s, '/'))
+    return true;
+  for (i = 0; i < sizeof (suffixes) / sizeof (suffixes[0]); i++)
+    if (len > strlen (suffixes[i]) && strcmp (s + len - strlen (suffixes[i]), suffixes[i]) == 0)
+      return true;
+  return false;
+}
+
+/* The picked level for @f when it applies to @node (NULL otherwise). */
+static struct level *
+pick_applying (struct pstate *ps, struct nctx *c, struct loom_node *node, enum field f,
+               const char *key)
+{
+  struct level *lv = pick (c, f);
+
+  if (lv && !applies (ps, c, node, lv->rank, key, &lv->fmark[f]))
+    return NULL;
+  return lv;
+}
+
+/* image for a container (a name, checked for syntax only: whether the store has it is
+ * deploy's business) or a VM (a disk path or a built-in guest). */
+static void
+resolve_image (struct pstate *ps, struct nctx *c, struct loom_node *node)
+{
+  struct level *img = pick_applying (ps, c, node, F_IMAGE, "image");
+  struct level *rootfs = pick_applying (ps, c, node, F_ROOTFS, "rootfs");
+  struct level *kernel = pick (c, F_KERNEL);
+  loom_autofree char *from = NULL;
+  const char *why = NULL;
+  size_t i;
+
+  if (!c->kind_ok)
+    return;
+  from = img && img->rank != R_NODE ? loom_xasprintf (" (from %s)", img->where) : loom_xstrdup ("");
+  if (node->kind == LOOM_KIND_CONTAINER)
+    {
+      /* Both in one block is a contradiction; from two blocks the more specific wins. */
+      if (img && rootfs && img == rootfs)
+        {
+          const struct loom_mark *later
+              = img->fmark[F_IMAGE].line > img->fmark[F_ROOTFS].line
+                        || (img->fmark[F_IMAGE].line == img->fmark[F_ROOTFS].line
+                            && img->fmark[F_IMAGE].col > img->fmark[F_ROOTFS].col)
+                    ? &img->fmark[F_IMAGE]
+                    : &img->fmark[F_ROOTFS];
+          err_once (ps, later,
+                    "'image' and 'rootfs' are both set in %s: a container's file system comes "
+                    "from one of them",
+                    img->where);
+          return;
+        }
+      if (img && rootfs)
+        {
+          if (img->rank < rootfs->rank)
+            rootfs = NULL;
+          else
+            img = NULL;
+        }
+      if (rootfs)
+        node->rootfs = loom_xstrdup (rootfs->rootfs);
+      else if (img)
+        {
+          if (!loom_image_ref_valid (img->image, &why))
+            err_once (ps, &img->fmark[F_IMAGE], "invalid image '%s'%s: expected %s", img->image,
+                      from, why);
+          else
+            node->image = loom_xstrdup (img->image);
+        }
+      else if (!pick (c, F_IMAGE) && !pick (c, F_ROOTFS) && !c->lv->bad[F_IMAGE]
+               && !c->lv->bad[F_ROOTFS])
+        ERR_M (ps, &node->mark,
+               "container '%s' needs 'image' (an image name, as in alpine:3) or 'rootfs' (a "
+               "directory)",
+               node->name);
+      return;
+    }
+  if (node->kind != LOOM_KIND_VM)
+    return;
+  if (img == NULL)
+    {
+      if (kernel == NULL && !c->lv->bad[F_IMAGE] && !c->lv->bad[F_KERNEL])
+        node->image = loom_xstrdup (vm_builtins[0]);
+      return;
+    }
+  if (is_disk_path (img->image))
+    {
+      loom_autofree char *path = lab_path (ps, img->image);
+      struct stat st;
+      char *real;
+
+      if (stat (path, &st) < 0)
+        err_once (ps, &img->fmark[F_IMAGE], "cannot use disk image '%s': %s", path,
+                  strerror (errno));
+      else if (S_ISDIR (st.st_mode))
+        err_once (ps, &img->fmark[F_IMAGE],
+                  "cannot use disk image '%s': expected a file, not a directory", path);
+      else
+        {
+          real = realpath (path, NULL);
+          node->image = real ? real : loom_steal (&path);
+        }
+      return;
+    }
+  for (i = 0; i < sizeof (vm_builtins) / sizeof (vm_builtins[0]); i++)
+    if (strcmp (img->image, vm_builtins[i]) == 0)
+      {
+        node->image = loom_xstrdup (img->image);
+        return;
+      }
+  {
+    loom_autofree char *list
+        = join_names (vm_builtins, sizeof (vm_builtins) / sizeof (*vm_builtins), 20);
+    /* Most likely a container image from defaults or a group: say where it came from. */
+    err_once (ps, &img->fmark[F_IMAGE],
+              "unknown VM image '%s'%s: expected a built-in guest (%s) or a disk image path "
+              "(with a '/', or ending in .qcow2, .qcow, .img or .raw)",
+              img->image, from, list);
+  }
+}
+
+/* The container, VM, nat and port settings of @node. */
+static void
+resolve_runtime (struct pstate *ps, struct nctx *c, struct loom_node *node)
+{
+  struct level *lv;
+  size_t i;
+
+  resolve_image (ps, c, node);
+  if ((lv = pick_applying (ps, c, node, F_CMD, "cmd")))
+    {
+      node->cmd = strv_dup (lv->argv[0], lv->n_argv[0]);
+      node->n_cmd = lv->n_argv[0];
+      node->has_cmd = true;
+    }
+  if ((lv = pick_applying (ps, c, node, F_ENTRYPOINT, "entrypoint")))
+    {
+      node->entrypoint = strv_dup (lv->argv[1], lv->n_argv[1]);
+      node->n_entrypoint = lv->n_argv[1];
+      node->has_entrypoint = true;
+    }
+  if ((lv = pick_applying (ps, c, node, F_WORKDIR, "workdir")))
+    node->workdir = loom_xstrdup (lv->workdir);
+  if ((lv = pick_applying (ps, c, node, F_USER, "user")))
+    node->user = loom_xstrdup (lv->user);
+  if ((lv = pick_applying (ps, c, node, F_HOSTNAME, "hostname")))
+    node->hostname = loom_xstrdup (lv->hostname);
+  if ((lv = pick_applying (ps, c, node, F_BINDS, "binds")))
+    {
+      node->binds = loom_xcalloc (lv->n_binds ? lv->n_binds : 1, sizeof (*node->binds));
+      for (i = 0; i < lv->n_binds; i++)
+        {
+          node->binds[i] = lv->binds[i];
+          node->binds[i].src = loom_xstrdup (lv->binds[i].src);
+          node->binds[i].dst = loom_xstrdup (lv->binds[i].dst);
+        }
+      node->n_binds = lv->n_binds;
+    }
+  if ((lv = pick_applying (ps, c, node, F_VOLUMES, "volumes")))
+    {
+      node->volumes = loom_xcalloc (lv->n_volumes ? lv->n_volumes : 1, sizeof (*node->volumes));
+      for (i = 0; i < lv->n_volumes; i++)
+        {
+          node->volumes[i] = lv->volumes[i];
+          node->volumes[i].name = loom_xstrdup (lv->volumes[i].name);
+          node->volumes[i].dst = loom_xstrdup (lv->volumes[i].dst);
+        }
+      node->n_volumes = lv->n_volumes;
+    }
+  if ((lv = pick_applying (ps, c, node, F_CPU, "cpu")))
+    node->cpu = lv->cpu;
+  if ((lv = pick_applying (ps, c, node, F_MEMORY, "memory")))
+    {
+      if (node->kind == LOOM_KIND_VM && lv->memory < (16ull << 20))
+        err_once (ps, &lv->fmark[F_MEMORY],
+                  "expected at least 16 MiB of memory for a VM, found %" PRIu64 " bytes",
+                  lv->memory);
+      else
+        node->memory = lv->memory;
+    }
+  if ((lv = pick_applying (ps, c, node, F_PORTS, "ports")))
+    {
+      node->ports = ports_dup (lv->ports[0], lv->n_ports[0]);
+      node->n_ports = lv->n_ports[0];
+    }
+  if ((lv = pick_applying (ps, c, node, F_KERNEL, "kernel")))
+    node->kernel = loom_xstrdup (lv->kernel);
+  if ((lv = pick_applying (ps, c, node, F_INITRD, "initrd")))
+    node->initrd = loom_xstrdup (lv->initrd);
+  if ((lv = pick_applying (ps, c, node, F_APPEND, "append")))
+    node->append = loom_xstrdup (lv->append);
+  if ((lv = pick_applying (ps, c, node, F_CPUS, "cpus")))
+    node->cpus = lv->cpus;
+  if ((lv = pick_applying (ps, c, node, F_ACCEL, "accel")))
+    node->accel = loom_xstrdup (lv->accel);
+  else if (c->kind_ok && node->kind == LOOM_KIND_VM)
+    node->accel = loom_xstrdup ("auto");
+  if ((lv = pick_applying (ps, c, node, F_NETWORK, "network")))
+    node->nat_network = loom_xstrdup (lv->network.text);
+  else if (c->kind_ok && node->kind == LOOM_KIND_NAT)
+    node->nat_network = loom_xstrdup ("10.0.2.0/24");
+  if ((lv = pick_applying (ps, c, node, F_HOSTFWD, "hostfwd")))
+    {
+      struct loom_addr net;
+      const char *why = NULL;
+
+      bool net_bad = false;
+
+      for (i = 0; i < c->n_chain; i++)
+        net_bad |= c->chain[i]->bad[F_NETWORK];
+      node->hostfwd = ports_dup (lv->ports[1], lv->n_ports[1]);
+      node->n_hostfwd = lv->n_ports[1];
+      /* slirp reaches only the addresses of its own network (when that one is valid). */
+      if (!net_bad && node->nat_network && loom_addr_parse (node->nat_network, true, &net, &why) == 0)
+        for (i = 0; i < node->n_hostfwd; i++)
+          {
+            struct in_addr a;
+            uint32_t mask = net.prefixlen ? htonl (~0u << (32 - net.prefixlen)) : 0, n4;
+
+            memcpy (&n4, net.bytes, 4);
+            if (inet_pton (AF_INET, node->hostfwd[i].node_addr, &a) == 1 && (a.s_addr & mask) != n4)
+              err_once (ps, &node->hostfwd[i].mark, "hostfwd '%s': %s is not in %s's network %s",
+                        node->hostfwd[i].text, node->hostfwd[i].node_addr, node->name,
+                        node->nat_network);
+          }
+    }
+}
+
 static void
 resolve_node (struct pstate *ps, size_t idx)
 {
@@ -2631,8 +3582,6 @@ resolve_node (struct pstate *ps, size_t idx)
   struct level *lv;
   size_t i;
 
-  if ((lv = pick (c, F_IMAGE)))
-    node->image = loom_xstrdup (lv->image);
   if ((lv = pick (c, F_EXEC)))
     {
       node->exec = loom_xcalloc (lv->n_exec, sizeof (*node->exec));
@@ -2640,6 +3589,14 @@ resolve_node (struct pstate *ps, size_t idx)
         node->exec[i] = loom_xstrdup (lv->exec[i].s);
       node->n_exec = lv->n_exec;
     }
+  /* env-files first: `env` wins over them. */
+  if ((lv = pick (c, F_ENV_FILES)))
+    for (i = 0; i < lv->n_envf; i++)
+      {
+        struct loom_kv kv = { loom_xstrdup (lv->envf[i].key), loom_xstrdup (lv->envf[i].value),
+                              lv->envf[i].mark };
+        LOOM_PUSH (node->env, node->n_env, kv);
+      }
   merge_kvs (c, 0, &node->env, &node->n_env);
   merge_kvs (c, 1, &node->labels, &node->n_labels);
   merge_kvs (c, 2, &node->sysctls, &node->n_sysctls);
@@ -2658,6 +3615,7 @@ resolve_node (struct pstate *ps, size_t idx)
     }
   else
     position_from_labels (ps, node);
+  resolve_runtime (ps, c, node);
 }
 
 static void
@@ -2840,6 +3798,17 @@ half_linked (struct pstate *ps, const char *node, const char *ifname)
   return false;
 }
 
+static bool
+half_linked_node (struct pstate *ps, const char *node)
+{
+  size_t i, n = strlen (node);
+
+  for (i = 0; i < ps->n_half_linked; i++)
+    if (strncmp (ps->half_linked[i], node, n) == 0 && ps->half_linked[i][n] == ':')
+      return true;
+  return false;
+}
+
 /* What needs every interface of the node: the loopback, settings for interfaces the node
  * does not have, and routes (whose 'dev' must exist). */
 static void
@@ -2906,6 +3875,60 @@ finish_node (struct pstate *ps, size_t idx)
           node->routes[node->n_routes++] = r;
         }
     }
+  if (c->kind_ok && node->kind == LOOM_KIND_NAT)
+    {
+      size_t links = 0;
+      for (i = 0; i < node->n_ifaces; i++)
+        if (node->ifaces[i]->link)
+          links++;
+      if (links != 1 && !half_linked_node (ps, node->name))
+        ERR_M (ps, &node->mark,
+               "nat node '%s' must be on exactly one link (its interface into the lab), found %zu",
+               node->name, links);
+    }
+}
+
+/* Published host ports, lab-wide: each (address, port, protocol) once, also across the
+ * nat nodes' hostfwd; reported at the second. */
+static void
+check_ports (struct pstate *ps)
+{
+  struct loom_lab *lab = ps->lab;
+  struct seen
+  {
+    const struct loom_port *p;
+    const struct loom_node *node;
+  } *seen = NULL;
+  size_t n = 0, i, j, k, w;
+
+  for (i = 0; i < lab->n_nodes; i++)
+    for (w = 0; w < 2; w++)
+      {
+        const struct loom_node *node = lab->nodes[i];
+        const struct loom_port *ports = w ? node->hostfwd : node->ports;
+        size_t np = w ? node->n_hostfwd : node->n_ports;
+
+        for (j = 0; j < np; j++)
+          {
+            struct seen s = { &ports[j], node };
+            for (k = 0; k < n; k++)
+              if (loom_port_conflict (seen[k].p, s.p))
+                break;
+            if (k < n)
+              {
+                bool v6 = strchr (s.p->host_addr, ':') != NULL;
+                ERR_M (ps, &s.p->mark,
+                       "host port %s%s%s:%u/%s of %s is already published by %s ('%s' at line "
+                       "%d, column %d)",
+                       v6 ? "[" : "", s.p->host_addr, v6 ? "]" : "", s.p->host_port,
+                       s.p->proto == IPPROTO_UDP ? "udp" : "tcp", node->name, seen[k].node->name,
+                       seen[k].p->text, seen[k].p->mark.line, seen[k].p->mark.col);
+              }
+            else
+              LOOM_PUSH (seen, n, s);
+          }
+      }
+  free (seen);
 }
 
 /* FRR settings of one router: frr-config whole from the most specific block that sets it;
@@ -3377,6 +4400,7 @@ read_topology (struct pstate *ps, yaml_node_t *n)
       finish_node (ps, i);
       resolve_frr (ps, i);
     }
+  check_ports (ps);
 }
 
 /* Finds topology.nodes before anything else so check_keys can word a repeated node name

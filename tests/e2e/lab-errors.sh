@@ -199,7 +199,7 @@ topology:
     h1:
       kind: host
       mgmt-ipv4: 172.20.20.2
-      binds: ["/tmp:/tmp"]
+      startup-delay: 5
     h2:
       kind: host
   links:
@@ -210,8 +210,8 @@ run "$NETLOOM" validate clabkeys.yaml
 assert "containerlab-only keys: validate exits 0" rc_is 0
 assert "containerlab-only keys: warning for mgmt-ipv4 at 7:7" \
   err_has_fixed "clabkeys.yaml:7:7: warning: 'mgmt-ipv4'"
-assert "containerlab-only keys: warning for binds at 8:7" \
-  err_has_fixed "clabkeys.yaml:8:7: warning: 'binds'"
+assert "containerlab-only keys: warning for startup-delay at 8:7" \
+  err_has_fixed "clabkeys.yaml:8:7: warning: 'startup-delay'"
 assert "containerlab-only keys: no error" test "$(grep -c ': error: ' "$ERR")" -eq 0
 run "$NETLOOM" deploy clabkeys.yaml
 assert "containerlab-only keys: deploy exits 0" rc_is 0

@@ -5,6 +5,8 @@
  * tests/unit/data/ for whole labs. Runs under valgrind with CK_FORK=no. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <inttypes.h>
+#include <netinet/in.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 
 #include "core/util.h"
 #include "topology/model.h"
+#include "topology/nodeopts.h"
 #include "tests/unit/testdata.h"
 
 static struct loom_diags diags;
@@ -458,16 +461,14 @@ START_TEST (test_containerlab_file)
   lab = loom_topology_load (path, &diags);
   ck_assert_msg (lab != NULL && diags.n_errors == 0, "a containerlab lab should load; got:\n%s",
                  dump ());
-  /* One warning per containerlab key, at its first use (binds and mgmt-ipv4 are written
-   * twice). */
-  ck_assert_msg (diags.n == 5, "expected 5 warnings; got:\n%s", dump ());
+  /* One warning per containerlab key netloom does not implement, at its first use
+   * (mgmt-ipv4 is written twice). */
+  ck_assert_msg (diags.n == 3, "expected 3 warnings; got:\n%s", dump ());
   for (i = 0; i < diags.n; i++)
     ck_assert_int_eq (diags.items[i].severity, LOOM_DIAG_WARNING);
   ck_warning_at (7, 1, "'mgmt'");
   ck_warning_at (21, 7, "'mgmt-ipv4'");
-  ck_warning_at (22, 7, "'binds'");
   ck_warning_at (34, 7, "'startup-delay'");
-  ck_warning_at (46, 7, "'ports'");
   ck_assert_str_eq (lab->prefix, "clab");
 
   leaf1 = node ("leaf1");
@@ -489,6 +490,15 @@ START_TEST (test_containerlab_file)
   ck_assert_str_eq (kv (client1->env, client1->n_env, "TZ"), "Europe/Paris");
   ck_assert_str_eq (kv (client1->env, client1->n_env, "DEBUG"), "true");
   ck_assert (!node ("client2")->has_position);
+  /* binds and ports are netloom's too: the bind source is made absolute. */
+  ck_assert_int_eq (leaf1->n_binds, 1);
+  ck_assert_msg (strstr (leaf1->binds[0].src, "/tests/unit/data/configs/leaf1") != NULL
+                     && leaf1->binds[0].src[0] == '/',
+                 "bind src %s", leaf1->binds[0].src);
+  ck_assert_str_eq (leaf1->binds[0].dst, "/config");
+  ck_assert_int_eq (node ("client2")->n_ports, 1);
+  ck_assert_int_eq (node ("client2")->ports[0].host_port, 8080);
+  ck_assert_int_eq (node ("client2")->ports[0].node_port, 80);
 
   br = node ("br-clab");
   ck_assert_int_eq (br->kind, LOOM_KIND_SWITCH);
@@ -515,7 +525,7 @@ START_TEST (test_inheritance)
                           "      eth1: {mtu: 1400}\n"
                           "  kinds:\n"
                           "    router:\n"
-                          "      image: frr:8\n"
+                          "      labels: {role: core}\n"
                           "      env: {B: k, C: k}\n"
                           "      sysctls:\n"
                           "        {net.ipv4.ip_forward: 1, net.ipv6.conf.all.forwarding: 1}\n"
@@ -534,8 +544,8 @@ START_TEST (test_inheritance)
                           "        eth1: {ipv4: 10.0.9.1/24}\n"
                           "    r2:\n"
                           "      group: core\n"
-                          "      image: custom\n"
-                          "    h1: {}\n"
+                          "      labels: {role: edge}\n"
+                          "    h1: {kind: container}\n"
                           "    sw1: {kind: switch}\n"
                           "  links:\n"
                           "    - endpoints: [r1:eth1, sw1:eth1]\n"
@@ -548,7 +558,8 @@ START_TEST (test_inheritance)
   ck_assert_int_eq (r1->kind, LOOM_KIND_ROUTER);
   ck_assert_int_eq (r1->kind_mark.line, 20);
   ck_assert_str_eq (r1->group, "core");
-  ck_assert_str_eq (r1->image, "frr:8");
+  /* image is for containers and VMs: from defaults, it skips the router. */
+  ck_assert_ptr_null (r1->image);
   ck_assert_int_eq (r1->n_exec, 1);
   ck_assert_str_eq (r1->exec[0], "echo group");
   /* Maps merge key by key, the most specific level winning. */
@@ -569,12 +580,12 @@ START_TEST (test_inheritance)
   ck_assert (!r1->vlan_filtering);
 
   r2 = node ("r2");
-  ck_assert_str_eq (r2->image, "custom");
+  ck_assert_str_eq (kv (r2->labels, r2->n_labels, "role"), "edge");
   ck_assert_str_eq (iface ("r2", "eth1")->addrs[0].text, "10.0.0.1/24");
   ck_assert_str_eq (kv (r2->env, r2->n_env, "D"), "d");
 
   h1 = node ("h1");
-  ck_assert_int_eq (h1->kind, LOOM_KIND_HOST);
+  ck_assert_int_eq (h1->kind, LOOM_KIND_CONTAINER);
   ck_assert_ptr_null (h1->group);
   ck_assert_str_eq (h1->image, "base:1");
   ck_assert_str_eq (h1->exec[0], "echo defaults");
@@ -595,7 +606,7 @@ START_TEST (test_kind_from_defaults)
                           "topology:\n"
                           "  defaults: {kind: router}\n"
                           "  kinds:\n"
-                          "    router: {image: frr}\n"
+                          "    router: {exec: [vtysh -c 'show ip route']}\n"
                           "    bridge: {stp: true}\n"
                           "  nodes:\n"
                           "    r1: {}\n"
@@ -605,10 +616,10 @@ START_TEST (test_kind_from_defaults)
   ck_loads (y);
   ck_assert_int_eq (node ("r1")->kind, LOOM_KIND_ROUTER);
   ck_assert_int_eq (node ("r1")->kind_mark.line, 3);
-  ck_assert_str_eq (node ("r1")->image, "frr");
+  ck_assert_int_eq (node ("r1")->n_exec, 1);
   ck_assert_int_eq (node ("b1")->kind, LOOM_KIND_SWITCH);
   ck_assert (node ("b1")->stp);
-  ck_assert_ptr_null (node ("h1")->image);
+  ck_assert_int_eq (node ("h1")->n_exec, 0);
 }
 END_TEST
 
@@ -766,11 +777,12 @@ START_TEST (test_merge_keys)
   static const char y[] = "name: m\n"
                           "topology:\n"
                           "  kinds:\n"
-                          "    router: &base {image: frr, env: {A: 1}}\n"
+                          "    container: &base {image: frr, env: {A: 1}}\n"
                           "  nodes:\n"
-                          "    r1: {<<: *base, kind: router, image: own}\n"
+                          "    r1: {<<: *base, kind: container, image: own}\n"
                           "    r2:\n"
-                          "      <<: *base\n";
+                          "      <<: *base\n"
+                          "      kind: container\n";
 
   ck_loads (y);
   ck_assert_str_eq (node ("r1")->image, "own");
@@ -1482,23 +1494,23 @@ START_TEST (test_containerlab_warnings_once)
                           "mgmt: {network: x}\n"
                           "settings: {}\n"
                           "topology:\n"
-                          "  defaults: {binds: [a:b]}\n"
+                          "  defaults: {dns: {servers: [1.1.1.1]}}\n"
                           "  nodes:\n"
                           "    a:\n"
-                          "      binds: [c:d]\n"
-                          "      cmd: sleep 1\n"
+                          "      dns: {servers: [8.8.8.8]}\n"
+                          "      sandbox: x\n"
                           "      mgmt-ipv4: 10.0.0.1\n"
                           "      startup-config: a.cfg\n"
                           "    b:\n"
-                          "      cmd: sleep 2\n"
+                          "      sandbox: y\n"
                           "      healthcheck: {test: [x]}\n";
 
   ck_loads (y);
   ck_assert_msg (diags.n == 7, "expected 7 warnings; got:\n%s", dump ());
   ck_warning_at (2, 1, "'mgmt' is a containerlab setting netloom does not implement yet; ignored");
   ck_warning_at (3, 1, "'settings'");
-  ck_warning_at (5, 14, "'binds'");
-  ck_warning_at (9, 7, "'cmd'");
+  ck_warning_at (5, 14, "'dns'");
+  ck_warning_at (9, 7, "'sandbox'");
   ck_warning_at (10, 7, "'mgmt-ipv4'");
   ck_warning_at (11, 7, "'startup-config'");
   ck_warning_at (14, 7, "'healthcheck'");
@@ -2534,6 +2546,823 @@ START_TEST (test_impair_errors)
 }
 END_TEST
 
+/* Containers, VMs, nat nodes and published ports */
+
+/* A scratch directory for labs whose settings name files: the lab file is written into
+ * it and loaded from there, so relative paths resolve against it. */
+static char *scratch;
+
+static void
+scratch_setup (void)
+{
+  char tmpl[] = "/tmp/nlm-test-parser-XXXXXX";
+
+  setup ();
+  ck_assert_ptr_nonnull (mkdtemp (tmpl));
+  scratch = realpath (tmpl, NULL);
+  ck_assert_ptr_nonnull (scratch);
+}
+
+static void
+scratch_teardown (void)
+{
+  loom_error_t err = NULL;
+
+  teardown ();
+  if (scratch && loom_rm_rf (scratch, &err) < 0)
+    loom_error_release (&err);
+  free (scratch);
+  scratch = NULL;
+}
+
+/* Writes @data to @name in the scratch directory (creating directories on the way). */
+static void
+put_file (const char *name, const char *data)
+{
+  loom_autofree char *path = loom_xasprintf ("%s/%s", scratch, name);
+  loom_autofree char *dir = loom_xstrdup (path);
+  loom_error_t err = NULL;
+
+  *strrchr (dir, '/') = '\0';
+  ck_assert_int_eq (loom_mkdir_p (dir, 0755, &err), 0);
+  ck_assert_int_eq (loom_write_file (path, data, strlen (data), &err), 0);
+}
+
+static void
+put_dir (const char *name)
+{
+  loom_autofree char *path = loom_xasprintf ("%s/%s", scratch, name);
+  loom_error_t err = NULL;
+
+  ck_assert_int_eq (loom_mkdir_p (path, 0755, &err), 0);
+}
+
+/* The scratch path of @name (owned by the caller). */
+static char *
+sp (const char *name)
+{
+  return loom_xasprintf ("%s/%s", scratch, name);
+}
+
+static struct loom_lab *
+load_scratch (const char *yaml)
+{
+  loom_autofree char *path = sp ("lab.yml");
+
+  put_file ("lab.yml", yaml);
+  lab = loom_topology_load (path, &diags);
+  return lab;
+}
+
+#define ck_loads_scratch(yaml)                                                                     \
+  ck_assert_msg (load_scratch (yaml) != NULL && diags.n_errors == 0,                               \
+                 "the lab should load; got:\n%s", dump ())
+#define ck_fails_scratch(yaml)                                                                     \
+  ck_assert_msg (load_scratch (yaml) == NULL && diags.n_errors > 0,                                \
+                 "the lab should fail; got:\n%s", dump ())
+
+#define ck_str_scratch(got, name)                                                                  \
+  do                                                                                               \
+    {                                                                                              \
+      char *_want = sp (name);                                                                     \
+      ck_assert_str_eq (got, _want);                                                               \
+      free (_want);                                                                                \
+    }                                                                                              \
+  while (0)
+
+static void
+ck_argv (char **argv, size_t argc, size_t n, ...)
+{
+  va_list ap;
+  size_t i;
+
+  ck_assert_int_eq (argc, n);
+  va_start (ap, n);
+  for (i = 0; i < n; i++)
+    ck_assert_str_eq (argv[i], va_arg (ap, const char *));
+  va_end (ap);
+}
+
+START_TEST (test_argv_split)
+{
+  char **v = NULL;
+  size_t n = 0, i;
+  const char *why = NULL;
+  static const struct
+  {
+    const char *text;
+    size_t n;
+    const char *words[4];
+  } ok[] = {
+    { "sleep infinity", 2, { "sleep", "infinity" } },
+    { "  sh  -c\t'echo $HOME; exit 1'  ", 3, { "sh", "-c", "echo $HOME; exit 1" } },
+    { "echo \"a \\\"b\\\" \\$x \\n\"", 2, { "echo", "a \"b\" $x \\n" } },
+    { "a\\ b c\\'d", 2, { "a b", "c'd" } },
+    { "x'y'\"z\" '' \"\"", 3, { "xyz", "", "" } },
+    { "", 0, { NULL } },
+    { "a \\\nb", 2, { "a", "b" } },
+  };
+
+  for (i = 0; i < sizeof (ok) / sizeof (ok[0]); i++)
+    {
+      size_t j;
+      ck_assert_msg (loom_argv_split (ok[i].text, &v, &n, &why) == 0, "%s: %s", ok[i].text, why);
+      ck_assert_msg (n == ok[i].n, "%s: %zu words", ok[i].text, n);
+      for (j = 0; j < n; j++)
+        {
+          ck_assert_str_eq (v[j], ok[i].words[j]);
+          free (v[j]);
+        }
+      free (v);
+    }
+  ck_assert_int_eq (loom_argv_split ("echo 'a", &v, &n, &why), -1);
+  ck_assert_str_eq (why, "a closing ' for the quote it opens");
+  ck_assert_int_eq (loom_argv_split ("echo \"a", &v, &n, &why), -1);
+  ck_assert_str_eq (why, "a closing \" for the quote it opens");
+  ck_assert_int_eq (loom_argv_split ("echo a\\", &v, &n, &why), -1);
+}
+END_TEST
+
+START_TEST (test_memory_parse)
+{
+  static const struct
+  {
+    const char *text;
+    uint64_t bytes;
+  } ok[] = {
+    { "512MiB", 512ull << 20 }, { "512M", 512ull << 20 }, { "512m", 512ull << 20 },
+    { "512mb", 512ull << 20 },  { "1Gb", 1ull << 30 },    { "1g", 1ull << 30 },
+    { "1GiB", 1ull << 30 },     { "64KiB", 64ull << 10 }, { "64k", 64ull << 10 },
+    { "1048576", 1048576 },     { "100b", 100 },          { "2 GiB", 2ull << 30 },
+    { "1t", 1ull << 40 },
+  };
+  static const char *const bad[] = {
+    "0", "0M", "", "M", "1.5G", "12x", "-1", "1 ", "1Gx", "99999999999999999999", "20000000000000G"
+  };
+  const char *why = NULL;
+  uint64_t v;
+  size_t i;
+
+  for (i = 0; i < sizeof (ok) / sizeof (ok[0]); i++)
+    {
+      ck_assert_msg (loom_memory_parse (ok[i].text, &v, &why) == 0, "%s: %s", ok[i].text, why);
+      ck_assert_msg (v == ok[i].bytes, "%s: %" PRIu64, ok[i].text, v);
+    }
+  for (i = 0; i < sizeof (bad) / sizeof (bad[0]); i++)
+    ck_assert_msg (loom_memory_parse (bad[i], &v, &why) < 0, "'%s' should be refused", bad[i]);
+}
+END_TEST
+
+START_TEST (test_port_parse)
+{
+  struct loom_port p, q;
+  const char *why = NULL;
+  static const char *const bad[] = {
+    "80",          "a:80",         "0:80",        "8080:0",       "8080:65536",        "1.2.3.4:80",
+    "::1:8080:80", "[::1]:8080",   "[x]:8080:80", "8080:80/sctp", "1.2.3.256:8080:80", "",
+    "1:2:3:4",     "[::1]8080:80", "8080:80/"
+  };
+  size_t i;
+
+  ck_assert_int_eq (loom_port_parse ("8080:80", false, &p, &why), 0);
+  ck_assert_str_eq (p.host_addr, "127.0.0.1");
+  ck_assert_int_eq (p.host_port, 8080);
+  ck_assert_int_eq (p.node_port, 80);
+  ck_assert_int_eq (p.proto, IPPROTO_TCP);
+  ck_assert_str_eq (p.node_addr, "");
+  ck_assert_int_eq (loom_port_parse ("0.0.0.0:5353:53/udp", false, &p, &why), 0);
+  ck_assert_str_eq (p.host_addr, "0.0.0.0");
+  ck_assert_int_eq (p.proto, IPPROTO_UDP);
+  ck_assert_int_eq (loom_port_parse ("[0:0::1]:8443:443/tcp", false, &p, &why), 0);
+  ck_assert_str_eq (p.host_addr, "::1");
+  ck_assert_int_eq (p.host_port, 8443);
+  ck_assert_int_eq (p.node_port, 443);
+  for (i = 0; i < sizeof (bad) / sizeof (bad[0]); i++)
+    ck_assert_msg (loom_port_parse (bad[i], false, &p, &why) < 0, "'%s' should be refused", bad[i]);
+
+  ck_assert_int_eq (loom_port_parse ("2222:10.0.2.15:22", true, &p, &why), 0);
+  ck_assert_str_eq (p.host_addr, "127.0.0.1");
+  ck_assert_int_eq (p.host_port, 2222);
+  ck_assert_str_eq (p.node_addr, "10.0.2.15");
+  ck_assert_int_eq (p.node_port, 22);
+  ck_assert_int_eq (loom_port_parse ("[::]:5353:10.0.2.15:53/udp", true, &p, &why), 0);
+  ck_assert_str_eq (p.host_addr, "::");
+  ck_assert_int_eq (p.proto, IPPROTO_UDP);
+  ck_assert_int_eq (loom_port_parse ("2222:22", true, &p, &why), -1);
+  ck_assert_int_eq (loom_port_parse ("2222:fe80::1:22", true, &p, &why), -1);
+  ck_assert_int_eq (loom_port_parse ("2222:10.0.2.15:0", true, &p, &why), -1);
+
+  /* Conflicts: the same address, or a wildcard that covers it; not across protocols. */
+  loom_port_parse ("8080:80", false, &p, &why);
+  loom_port_parse ("8080:81", false, &q, &why);
+  ck_assert (loom_port_conflict (&p, &q));
+  loom_port_parse ("0.0.0.0:8080:81", false, &q, &why);
+  ck_assert (loom_port_conflict (&p, &q));
+  loom_port_parse ("[::]:8080:81", false, &q, &why);
+  ck_assert (loom_port_conflict (&p, &q));
+  loom_port_parse ("[::1]:8080:81", false, &q, &why);
+  ck_assert (!loom_port_conflict (&p, &q));
+  loom_port_parse ("127.0.0.2:8080:81", false, &q, &why);
+  ck_assert (!loom_port_conflict (&p, &q));
+  loom_port_parse ("8080:80/udp", false, &q, &why);
+  ck_assert (!loom_port_conflict (&p, &q));
+}
+END_TEST
+
+START_TEST (test_value_checks)
+{
+  const char *why = NULL;
+  size_t i;
+  static const char *const users_ok[]
+      = { "root", "1000", "1000:1000", "www-data:www-data", "_svc", "nobody:65534" };
+  static const char *const users_bad[]
+      = { "", ":", "1000:", ":1000", "a:b:c", "9user", "a b", "99999999999" };
+  static const char *const hosts_ok[] = { "web", "web-1.example.org", "a", "1host" };
+  static const char *const hosts_bad[] = { "", "-web", "web-", "a..b", "a.", "web_1", "a b" };
+  static const char *const images_ok[]
+      = { "alpine",
+          "alpine:3",
+          "frrouting/frr:v8.4.1",
+          "ghcr.io/hellt/network-multitool",
+          "localhost:5000/web:1",
+          "registry.example.com/a/b/c:latest",
+          "busybox@sha256:"
+          "3fbc632167424a6d997e74f52b878d7cc478225cffac6bc977eedfe51c7f4e79" };
+  static const char *const images_bad[]
+      = { "",        "Alpine",  "alpine:", "a b", "alpine:3:4", "-alpine", "alpine@sha256:xyz",
+          "/alpine", "alpine/", ":3" };
+
+  for (i = 0; i < sizeof (users_ok) / sizeof (*users_ok); i++)
+    ck_assert_msg (loom_user_valid (users_ok[i]), "%s", users_ok[i]);
+  for (i = 0; i < sizeof (users_bad) / sizeof (*users_bad); i++)
+    ck_assert_msg (!loom_user_valid (users_bad[i]), "%s", users_bad[i]);
+  for (i = 0; i < sizeof (hosts_ok) / sizeof (*hosts_ok); i++)
+    ck_assert_msg (loom_hostname_valid (hosts_ok[i]), "%s", hosts_ok[i]);
+  for (i = 0; i < sizeof (hosts_bad) / sizeof (*hosts_bad); i++)
+    ck_assert_msg (!loom_hostname_valid (hosts_bad[i]), "%s", hosts_bad[i]);
+  /* 63 characters per label, 64 in all. */
+  ck_assert (
+      loom_hostname_valid ("abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk"));
+  ck_assert (
+      !loom_hostname_valid ("abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijkl"));
+  ck_assert (
+      !loom_hostname_valid ("abcdefghijklmnopqrstuvwxyz.abcdefghijklmnopqrstuvwxyz.abcdefghijklm"));
+  for (i = 0; i < sizeof (images_ok) / sizeof (*images_ok); i++)
+    ck_assert_msg (loom_image_ref_valid (images_ok[i], &why), "%s", images_ok[i]);
+  for (i = 0; i < sizeof (images_bad) / sizeof (*images_bad); i++)
+    ck_assert_msg (!loom_image_ref_valid (images_bad[i], &why), "%s", images_bad[i]);
+}
+END_TEST
+
+START_TEST (test_container_keys)
+{
+  struct loom_node *c1, *c2;
+
+  put_dir ("rootfs/c2");
+  put_dir ("data");
+  put_file ("etc/app.conf", "x=1\n");
+  ck_loads_scratch ("name: c\n"
+                    "topology:\n"
+                    "  nodes:\n"
+                    "    c1:\n"
+                    "      kind: linux\n"
+                    "      image: alpine:3\n"
+                    "      cmd: sh -c 'echo \"hi there\"; sleep infinity'\n"
+                    "      entrypoint: [/sbin/tini, --]\n"
+                    "      workdir: /srv\n"
+                    "      user: 1000:1000\n"
+                    "      hostname: web-1.lab\n"
+                    "      binds: [data:/srv/data, \"etc/app.conf:/etc/app.conf:ro\", "
+                    "\"/tmp:/host-tmp:rw\"]\n"
+                    "      volumes: [\"shared:/var/www\", \"logs:/var/log:ro\"]\n"
+                    "      cpu: 0.5\n"
+                    "      memory: 512MiB\n"
+                    "      ports: [\"8080:80\", \"0.0.0.0:5353:53/udp\", \"[::1]:8443:443\"]\n"
+                    "    c2:\n"
+                    "      kind: container\n"
+                    "      rootfs: rootfs/c2\n"
+                    "      cmd: []\n"
+                    "      volumes: [shared:/data]\n"
+                    "      cpu: 2\n"
+                    "      memory: 1g\n");
+  c1 = node ("c1");
+  ck_assert_str_eq (c1->image, "alpine:3");
+  ck_assert_ptr_null (c1->rootfs);
+  ck_assert (c1->has_cmd);
+  ck_argv (c1->cmd, c1->n_cmd, 3, "sh", "-c", "echo \"hi there\"; sleep infinity");
+  ck_assert (c1->has_entrypoint);
+  ck_argv (c1->entrypoint, c1->n_entrypoint, 2, "/sbin/tini", "--");
+  ck_assert_str_eq (c1->workdir, "/srv");
+  ck_assert_str_eq (c1->user, "1000:1000");
+  ck_assert_str_eq (c1->hostname, "web-1.lab");
+  ck_assert_int_eq (c1->n_binds, 3);
+  ck_str_scratch (c1->binds[0].src, "data");
+  ck_assert_str_eq (c1->binds[0].dst, "/srv/data");
+  ck_assert (!c1->binds[0].ro);
+  ck_str_scratch (c1->binds[1].src, "etc/app.conf");
+  ck_assert (c1->binds[1].ro);
+  ck_assert_str_eq (c1->binds[2].src, "/tmp");
+  ck_assert_str_eq (c1->binds[2].dst, "/host-tmp");
+  ck_assert (!c1->binds[2].ro);
+  ck_assert_int_eq (c1->binds[1].mark.line, 12);
+  ck_assert_int_eq (c1->n_volumes, 2);
+  ck_assert_str_eq (c1->volumes[0].name, "shared");
+  ck_assert_str_eq (c1->volumes[0].dst, "/var/www");
+  ck_assert (!c1->volumes[0].ro);
+  ck_assert (c1->volumes[1].ro);
+  ck_assert (c1->cpu == 0.5);
+  ck_assert_uint_eq (c1->memory, 512ull << 20);
+  ck_assert_int_eq (c1->n_ports, 3);
+  ck_assert_str_eq (c1->ports[0].host_addr, "127.0.0.1");
+  ck_assert_int_eq (c1->ports[0].host_port, 8080);
+  ck_assert_int_eq (c1->ports[0].node_port, 80);
+  ck_assert_int_eq (c1->ports[0].proto, IPPROTO_TCP);
+  ck_assert_str_eq (c1->ports[0].text, "8080:80");
+  ck_assert_int_eq (c1->ports[0].mark.line, 16);
+  ck_assert_int_eq (c1->ports[0].mark.col, 15);
+  ck_assert_str_eq (c1->ports[1].host_addr, "0.0.0.0");
+  ck_assert_int_eq (c1->ports[1].proto, IPPROTO_UDP);
+  ck_assert_str_eq (c1->ports[2].host_addr, "::1");
+  /* No VM or nat settings on a container. */
+  ck_assert_ptr_null (c1->accel);
+  ck_assert_ptr_null (c1->nat_network);
+  ck_assert_int_eq (c1->n_hostfwd, 0);
+
+  c2 = node ("c2");
+  ck_assert_ptr_null (c2->image);
+  ck_str_scratch (c2->rootfs, "rootfs/c2");
+  /* An empty list is "no command", not "the image's". */
+  ck_assert (c2->has_cmd);
+  ck_assert_int_eq (c2->n_cmd, 0);
+  ck_assert (!c2->has_entrypoint);
+  ck_assert_ptr_null (c2->workdir);
+  ck_assert_ptr_null (c2->user);
+  ck_assert_ptr_null (c2->hostname);
+  /* The same volume on two nodes is one shared volume. */
+  ck_assert_str_eq (c2->volumes[0].name, "shared");
+  ck_assert (c2->cpu == 2);
+  ck_assert_uint_eq (c2->memory, 1ull << 30);
+}
+END_TEST
+
+START_TEST (test_env_files)
+{
+  struct loom_node *c1, *h1;
+
+  put_file ("base.env", "# defaults\n"
+                        "\n"
+                        "A=from-base\n"
+                        "export B=from-base\n"
+                        "C=\"quoted value\"\n"
+                        "D='x=y'\n"
+                        "EMPTY=\n");
+  put_file ("env/local.env", "B=from-local\n"
+                             "  export   E=e # not a comment\n");
+  ck_loads_scratch ("name: e\n"
+                    "topology:\n"
+                    "  defaults:\n"
+                    "    env-files: [base.env]\n"
+                    "  nodes:\n"
+                    "    c1:\n"
+                    "      kind: container\n"
+                    "      image: alpine\n"
+                    "      env-files: [base.env, env/local.env]\n"
+                    "      env: {A: from-env}\n"
+                    "    h1: {}\n");
+  c1 = node ("c1");
+  ck_assert_int_eq (c1->n_env, 6);
+  /* env wins over the files; a later file over an earlier one. */
+  ck_assert_str_eq (kv (c1->env, c1->n_env, "A"), "from-env");
+  ck_assert_str_eq (kv (c1->env, c1->n_env, "B"), "from-local");
+  ck_assert_str_eq (kv (c1->env, c1->n_env, "C"), "quoted value");
+  ck_assert_str_eq (kv (c1->env, c1->n_env, "D"), "x=y");
+  ck_assert_str_eq (kv (c1->env, c1->n_env, "EMPTY"), "");
+  ck_assert_str_eq (kv (c1->env, c1->n_env, "E"), "e # not a comment");
+  /* env-files is for every kind: a host inherits the defaults'. */
+  h1 = node ("h1");
+  ck_assert_int_eq (h1->n_env, 5);
+  ck_assert_str_eq (kv (h1->env, h1->n_env, "B"), "from-base");
+}
+END_TEST
+
+START_TEST (test_env_file_errors)
+{
+  loom_autofree char *bad = NULL, *missing = NULL, *want = NULL;
+  size_t i;
+  bool named = false;
+
+  put_file ("bad.env", "OK=1\n"
+                       "\n"
+                       "no equals sign\n"
+                       "1X=2\n"
+                       "=3\n");
+  ck_fails_scratch ("name: e\n"
+                    "topology:\n"
+                    "  nodes:\n"
+                    "    h1: {env-files: [bad.env, missing.env]}\n"
+                    "    h2: {env-files: bad.env}\n");
+  bad = sp ("bad.env");
+  missing = sp ("missing.env");
+  /* Errors in an env file name the env file and its line. */
+  ck_error_at (3, 1, "expected KEY=VALUE");
+  ck_error_at (4, 1, "expected KEY=VALUE");
+  ck_error_at (5, 1, "listed in ");
+  for (i = 0; i < diags.n; i++)
+    if (diags.items[i].line == 3 && strcmp (diags.items[i].file, bad) == 0)
+      named = true;
+  ck_assert_msg (named, "the error should name %s; got:\n%s", bad, dump ());
+  want = loom_xasprintf ("cannot read env file '%s': No such file or directory", missing);
+  ck_error_at (4, 31, want);
+  ck_error_at (5, 21, "expected a list of strings for 'env-files', found 'bad.env'");
+  ck_assert_msg (diags.n_errors == 5, "expected 5 errors; got:\n%s", dump ());
+}
+END_TEST
+
+START_TEST (test_container_errors)
+{
+  put_file ("file", "x\n");
+  put_dir ("dir");
+  ck_fails_scratch ("name: c\n"
+                    "topology:\n"
+                    "  nodes:\n"
+                    "    c1: {kind: container}\n"                                       /* 4 */
+                    "    c2: {kind: container, image: alpine, rootfs: dir}\n"           /* 5 */
+                    "    c3: {kind: container, image: Alpine:3}\n"                      /* 6 */
+                    "    c4: {kind: container, rootfs: nodir}\n"                        /* 7 */
+                    "    c5: {kind: container, rootfs: file}\n"                         /* 8 */
+                    "    c6:\n"                                                         /* 9 */
+                    "      kind: container\n"                                           /* 10 */
+                    "      image: alpine\n"                                             /* 11 */
+                    "      binds: [nosrc:/x, \"file:rel\", \"file:/x:rx\", \"file\"]\n" /* 12 */
+                    "      volumes: [\"-v:/x\", \"v:rel\", \"v\", \"v:/x:rx\"]\n"       /* 13 */
+                    "      cpu: 0\n"                                                    /* 14 */
+                    "      memory: 1.5G\n"                                              /* 15 */
+                    "      workdir: srv\n"                                              /* 16 */
+                    "      user: \"a:b:c\"\n"                                           /* 17 */
+                    "      hostname: web_1\n"                                           /* 18 */
+                    "      cmd: sh -c 'echo\n"                                          /* 19 */
+                    "      entrypoint: {a: b}\n"                                        /* 20 */
+                    "    c7: {kind: container, image: alpine, cpu: x, memory: 0}\n"     /* 21 */
+                    "    c8: {kind: container, image: alpine, cmd: [a, [b]]}\n");       /* 22 */
+  ck_error_at (4, 5, "container 'c1' needs 'image' (an image name, as in alpine:3) or 'rootfs'");
+  ck_error_at (5, 50, "'image' and 'rootfs' are both set in nodes.c2");
+  ck_error_at (6, 34, "invalid image 'Alpine:3': expected an image name like alpine:3");
+  ck_error_at (7, 35, "cannot use '");
+  ck_error_at (7, 35, "/nodir' for 'rootfs': No such file or directory");
+  ck_error_at (8, 35, "/file' for 'rootfs': expected a directory");
+  ck_error_at (12, 15, "invalid bind 'nosrc:/x': cannot use '");
+  ck_error_at (12, 25,
+               "invalid bind 'file:rel': expected an absolute path in the container "
+               "after the ':', found 'rel'");
+  ck_error_at (12, 37, "invalid bind 'file:/x:rx': expected src:dst[:ro|:rw]");
+  ck_error_at (12, 51, "invalid bind 'file': expected src:dst[:ro|:rw]");
+  ck_error_at (13, 17, "invalid volume '-v:/x': expected a volume name");
+  ck_error_at (13, 26, "invalid volume 'v:rel': expected an absolute path");
+  ck_error_at (13, 35, "invalid volume 'v': expected name:dst[:ro]");
+  ck_error_at (13, 40, "invalid volume 'v:/x:rx': expected name:dst[:ro]");
+  ck_error_at (14, 12,
+               "expected a number of CPUs greater than 0 (as in 0.5 or 2) for 'cpu', "
+               "found '0'");
+  ck_error_at (15, 15, "expected a size: a number of bytes, or a whole number with a unit");
+  ck_error_at (16, 16, "expected an absolute path (starting with '/') for 'workdir', found 'srv'");
+  ck_error_at (17, 13, "expected a user: name, uid, uid:gid or name:group");
+  ck_error_at (18, 17, "expected a host name");
+  ck_error_at (19, 12,
+               "invalid command line for 'cmd': expected a closing ' for the quote it "
+               "opens");
+  ck_error_at (20, 19,
+               "expected a command line (a string) or a list of strings for "
+               "'entrypoint', found a mapping");
+  ck_error_at (21, 47, "for 'cpu', found 'x'");
+  ck_error_at (21, 58, "expected a size greater than 0 for 'memory', found '0'");
+  ck_error_at (22, 51, "expected a string for 'cmd', found a list");
+  ck_assert_msg (diags.n_errors == 23, "expected 23 errors; got:\n%s", dump ());
+}
+END_TEST
+
+START_TEST (test_vm_keys)
+{
+  struct loom_node *v;
+
+  put_file ("disks/guest.qcow2", "QFI\n");
+  put_file ("boot/vmlinuz", "k\n");
+  put_file ("boot/initrd.img", "i\n");
+  put_file ("plain.raw", "r\n");
+  ck_loads_scratch (
+      "name: v\n"
+      "topology:\n"
+      "  nodes:\n"
+      "    v1: {kind: vm}\n"
+      "    v2: {kind: vm, image: disks/guest.qcow2, memory: 256M, cpus: 2, accel: tcg}\n"
+      "    v3: {kind: vm, image: plain.raw}\n"
+      "    v4:\n"
+      "      kind: vm\n"
+      "      kernel: boot/vmlinuz\n"
+      "      initrd: ./boot/initrd.img\n"
+      "      append: console=ttyS0 quiet\n"
+      "      ports: [\"2222:22\"]\n"
+      "    v5: {kind: vm, image: netloom-tiny, accel: kvm}\n");
+  v = node ("v1");
+  /* Neither image nor kernel: the built-in guest. */
+  ck_assert_str_eq (v->image, "netloom-tiny");
+  ck_assert_str_eq (v->accel, "auto");
+  ck_assert_int_eq (v->cpus, 0);
+  ck_assert_uint_eq (v->memory, 0);
+  ck_assert_ptr_null (v->kernel);
+  v = node ("v2");
+  ck_str_scratch (v->image, "disks/guest.qcow2");
+  ck_assert_uint_eq (v->memory, 256ull << 20);
+  ck_assert_int_eq (v->cpus, 2);
+  ck_assert_str_eq (v->accel, "tcg");
+  ck_str_scratch (node ("v3")->image, "plain.raw");
+  v = node ("v4");
+  ck_assert_ptr_null (v->image);
+  ck_str_scratch (v->kernel, "boot/vmlinuz");
+  ck_str_scratch (v->initrd, "boot/initrd.img");
+  ck_assert_str_eq (v->append, "console=ttyS0 quiet");
+  ck_assert_int_eq (v->n_ports, 1);
+  ck_assert_int_eq (v->ports[0].host_port, 2222);
+  ck_assert_str_eq (node ("v5")->image, "netloom-tiny");
+  ck_assert_str_eq (node ("v5")->accel, "kvm");
+}
+END_TEST
+
+START_TEST (test_vm_errors)
+{
+  loom_autofree char *want = NULL;
+
+  put_dir ("d.qcow2");
+  ck_fails_scratch ("name: v\n"
+                    "topology:\n"
+                    "  nodes:\n"
+                    "    v1: {kind: vm, image: disks/none.qcow2}\n"       /* 4 */
+                    "    v2: {kind: vm, image: alpine}\n"                 /* 5 */
+                    "    v3: {kind: vm, memory: 8MiB, cpus: 0}\n"         /* 6 */
+                    "    v4: {kind: vm, cpus: 65, accel: hvf}\n"          /* 7 */
+                    "    v5: {kind: vm, kernel: nokernel, initrd: ''}\n"  /* 8 */
+                    "    v6: {kind: vm, image: d.qcow2, append: [a]}\n"); /* 9 */
+  want = loom_xasprintf ("cannot use disk image '%s/disks/none.qcow2': No such file or directory",
+                         scratch);
+  ck_error_at (4, 27, want);
+  ck_error_at (5, 27,
+               "unknown VM image 'alpine': expected a built-in guest (netloom-tiny) or a "
+               "disk image path");
+  ck_error_at (6, 28, "expected at least 16 MiB of memory for a VM, found 8388608 bytes");
+  ck_error_at (6, 40, "expected a number of CPUs from 1 to 64 for 'cpus', found '0'");
+  ck_error_at (7, 26, "found '65'");
+  ck_error_at (7, 37, "expected auto, kvm or tcg for 'accel', found 'hvf'");
+  ck_error_at (8, 28, "/nokernel' for 'kernel': No such file or directory");
+  ck_error_at (8, 46, "expected a path for 'initrd'");
+  ck_error_at (9, 27, "expected a file, not a directory");
+  ck_error_at (9, 44, "expected a string for 'append', found a list");
+  ck_assert_msg (diags.n_errors == 10, "expected 10 errors; got:\n%s", dump ());
+}
+END_TEST
+
+START_TEST (test_nat_keys)
+{
+  struct loom_node *n1, *n2;
+
+  ck_loads ("name: n\n"
+            "topology:\n"
+            "  nodes:\n"
+            "    n1: {kind: nat}\n"
+            "    n2:\n"
+            "      kind: nat\n"
+            "      network: 192.168.100.0/24\n"
+            "      hostfwd: [\"2222:192.168.100.15:22\", \"[::1]:5353:192.168.100.15:53/udp\"]\n"
+            "    h1: {}\n"
+            "    h2: {}\n"
+            "  links:\n"
+            "    - endpoints: [n1:eth0, h1:eth1]\n"
+            "    - endpoints: [h2:eth1, n2:eth0]\n");
+  n1 = node ("n1");
+  ck_assert_str_eq (n1->nat_network, "10.0.2.0/24");
+  ck_assert_int_eq (n1->n_hostfwd, 0);
+  ck_assert_int_eq (iface ("n1", "eth0")->n_addrs, 0);
+  n2 = node ("n2");
+  ck_assert_str_eq (n2->nat_network, "192.168.100.0/24");
+  ck_assert_int_eq (n2->n_hostfwd, 2);
+  ck_assert_str_eq (n2->hostfwd[0].host_addr, "127.0.0.1");
+  ck_assert_int_eq (n2->hostfwd[0].host_port, 2222);
+  ck_assert_str_eq (n2->hostfwd[0].node_addr, "192.168.100.15");
+  ck_assert_int_eq (n2->hostfwd[0].node_port, 22);
+  ck_assert_int_eq (n2->hostfwd[0].proto, IPPROTO_TCP);
+  ck_assert_str_eq (n2->hostfwd[0].text, "2222:192.168.100.15:22");
+  ck_assert_str_eq (n2->hostfwd[1].host_addr, "::1");
+  ck_assert_int_eq (n2->hostfwd[1].proto, IPPROTO_UDP);
+  /* Not a nat node: no network. */
+  ck_assert_ptr_null (node ("h1")->nat_network);
+}
+END_TEST
+
+START_TEST (test_nat_errors)
+{
+  ck_fails ("name: n\n"
+            "topology:\n"
+            "  nodes:\n"
+            "    n1: {kind: nat}\n"                                                    /* 4 */
+            "    n2: {kind: nat, routes: [default via 10.0.2.2]}\n"                    /* 5 */
+            "    n3:\n"                                                                /* 6 */
+            "      kind: nat\n"                                                        /* 7 */
+            "      network: 10.0.2.1/24\n"                                             /* 8 */
+            "      hostfwd: [\"2222:10.9.0.5:22\", \"2222:22\"]\n"                     /* 9 */
+            "      interfaces:\n"                                                      /* 10 */
+            "        eth0: {ipv4: 10.0.2.2/24}\n"                                      /* 11 */
+            "    n4: {kind: nat, network: 10.0.0.0/31, hostfwd: [\"2:10.0.0.1:2\"]}\n" /* 12 */
+            "    n5: {kind: nat, network: \"fd00::/64\"}\n"                            /* 13 */
+            "    n6: {kind: nat, network: 10.0.0.0/7}\n"                               /* 14 */
+            "    n7: {kind: nat, hostfwd: [\"2223:10.0.3.15:22\"]}\n"                  /* 15 */
+            "    h1: {}\n"                                                             /* 16 */
+            "  links:\n"                                                               /* 17 */
+            "    - endpoints: [n2:eth0, h1:eth1]\n"                                    /* 18 */
+            "    - endpoints: [n2:eth1, h1:eth2]\n"                                    /* 19 */
+            "    - endpoints: [n3:eth0, h1:eth3]\n"                                    /* 20 */
+            "    - endpoints: [n7:eth0, h1:eth4]\n"                                    /* 21 */
+            "      ipv4: [10.0.2.2/24, 10.0.2.15/24]\n");                              /* 22 */
+  ck_error_at (4, 5,
+               "nat node 'n1' must be on exactly one link (its interface into the lab), "
+               "found 0");
+  ck_error_at (5, 5,
+               "nat node 'n2' must be on exactly one link (its interface into the lab), "
+               "found 2");
+  ck_error_at (5, 29,
+               "'routes' is not allowed on a nat node: its address comes from its "
+               "'network' (10.0.2.0/24 by default); n2 is a nat");
+  ck_error_at (8, 16,
+               "expected an IPv4 network with a prefix length from 8 to 30 and the host "
+               "bits zero (as in 10.0.2.0/24) for 'network', found '10.0.2.1/24'");
+  ck_error_at (9, 37,
+               "invalid hostfwd '2222:22': expected [host_addr:]host_port:lab_addr:"
+               "lab_port[/tcp|/udp]");
+  ck_error_at (11, 22, "'ipv4' is not allowed on a nat node");
+  ck_error_at (12, 5, "nat node 'n4' must be on exactly one link");
+  /* An invalid network is reported alone: the hostfwd is not checked against another. */
+  ck_error_at (12, 30, "found '10.0.0.0/31'");
+  ck_error_at (13, 5, "nat node 'n5' must be on exactly one link");
+  ck_error_at (13, 30, "found 'fd00::/64'");
+  ck_error_at (14, 5, "nat node 'n6' must be on exactly one link");
+  ck_error_at (14, 30, "found '10.0.0.0/7'");
+  ck_error_at (15, 31,
+               "hostfwd '2223:10.0.3.15:22': 10.0.3.15 is not in n7's network "
+               "10.0.2.0/24");
+  ck_error_at (22, 14, "'ipv4' is not allowed on a nat node");
+  ck_assert_msg (diags.n_errors == 14, "expected 14 errors; got:\n%s", dump ());
+}
+END_TEST
+
+START_TEST (test_port_errors)
+{
+  ck_fails ("name: p\n"
+            "topology:\n"
+            "  defaults:\n"
+            "    ports: [\"9000:9000\"]\n" /* 4 */
+            "  nodes:\n"
+            "    h1: {ports: [\"8080:80\", \"8080:80/udp\", \"[::1]:8080:80\"]}\n" /* 6 */
+            "    h2: {kind: router, ports: [\"127.0.0.1:8080:81\"]}\n"             /* 7 */
+            "    h3: {ports: [\"0.0.0.0:8080:80/udp\"]}\n"                         /* 8 */
+            "    h4: {ports: [\"80\", \"x:1:2\"]}\n"                               /* 9 */
+            "    n1: {kind: nat, hostfwd: [\"[::]:8080:10.0.2.15:22\"]}\n"         /* 10 */
+            "    s1: {kind: switch, ports: [\"1:1\"]}\n"                           /* 11 */
+            "    u1: {kind: hub}\n"                                                /* 12 */
+            "    h5: {}\n"                                                         /* 13 */
+            "  links:\n"
+            "    - endpoints: [n1:eth0, u1:p1]\n");
+  /* The same host address and port twice, at the second; wildcards cover the others. h4's
+   * own list is invalid, so it inherits the defaults' like h5 (the switch, hub and nat
+   * node do not take it). */
+  ck_error_at (4, 13,
+               "host port 127.0.0.1:9000/tcp of h5 is already published by h4 "
+               "('9000:9000' at line 4, column 13)");
+  ck_error_at (7, 32,
+               "host port 127.0.0.1:8080/tcp of h2 is already published by h1 "
+               "('8080:80' at line 6, column 18)");
+  ck_error_at (8, 18,
+               "host port 0.0.0.0:8080/udp of h3 is already published by h1 "
+               "('8080:80/udp' at line 6, column 29)");
+  ck_error_at (9, 18, "invalid port '80': expected [host_addr:]host_port:node_port");
+  ck_error_at (9, 24, "invalid port 'x:1:2': expected an IPv4 host address");
+  ck_error_at (10, 31, "host port [::]:8080/tcp of n1 is already published by h1");
+  ck_error_at (11, 31, "'ports' is only for host, router, container and vm nodes; s1 is a switch");
+  ck_assert_msg (diags.n_errors == 7, "expected 7 errors; got:\n%s", dump ());
+}
+END_TEST
+
+START_TEST (test_runtime_inheritance)
+{
+  struct loom_node *n;
+
+  ck_loads ("name: i\n"
+            "topology:\n"
+            "  defaults:\n"
+            "    image: alpine:3\n"
+            "    memory: 64M\n"
+            "    cmd: sleep 1\n"
+            "    hostfwd: [\"2222:10.0.2.15:22\"]\n"
+            "  kinds:\n"
+            "    linux: {cpu: 1.5, user: nobody}\n"
+            "    vm: {cpus: 2, accel: tcg}\n"
+            "  groups:\n"
+            "    mixed: {hostname: shared, kernel: /dev/null, workdir: /w, network: 10.0.0.0/8}\n"
+            "  nodes:\n"
+            "    c1: {kind: container, group: mixed}\n"
+            "    c2: {kind: container, cmd: [run], cpu: 3}\n"
+            "    v1: {kind: vm, group: mixed, image: netloom-tiny}\n"
+            "    h1: {group: mixed}\n"
+            "    n1: {kind: nat, group: mixed}\n"
+            "    h2: {}\n"
+            "  links:\n"
+            "    - endpoints: [n1:eth0, h2:eth1]\n");
+  n = node ("c1");
+  ck_assert_str_eq (n->image, "alpine:3");
+  ck_assert_uint_eq (n->memory, 64ull << 20);
+  ck_argv (n->cmd, n->n_cmd, 2, "sleep", "1");
+  ck_assert (n->cpu == 1.5);
+  ck_assert_str_eq (n->user, "nobody");
+  ck_assert_str_eq (n->hostname, "shared");
+  ck_assert_str_eq (n->workdir, "/w");
+  /* From a group that mixes kinds, the VM and nat settings skip the container. */
+  ck_assert_ptr_null (n->kernel);
+  ck_assert_ptr_null (n->nat_network);
+  ck_assert_int_eq (n->n_hostfwd, 0);
+  n = node ("c2");
+  ck_argv (n->cmd, n->n_cmd, 1, "run");
+  ck_assert (n->cpu == 3);
+  n = node ("v1");
+  ck_assert_str_eq (n->image, "netloom-tiny");
+  ck_assert_uint_eq (n->memory, 64ull << 20);
+  ck_assert_int_eq (n->cpus, 2);
+  ck_assert_str_eq (n->accel, "tcg");
+  ck_assert_str_eq (n->kernel, "/dev/null");
+  ck_assert_ptr_null (n->hostname);
+  ck_assert (!n->has_cmd);
+  n = node ("h1");
+  ck_assert_ptr_null (n->image);
+  ck_assert_uint_eq (n->memory, 0);
+  ck_assert_ptr_null (n->hostname);
+  ck_assert_ptr_null (n->kernel);
+  n = node ("n1");
+  ck_assert_str_eq (n->nat_network, "10.0.0.0/8");
+  ck_assert_int_eq (n->n_hostfwd, 1);
+  ck_assert_ptr_null (n->image);
+}
+END_TEST
+
+START_TEST (test_inherited_image_errors)
+{
+  ck_fails ("name: i\n"
+            "topology:\n"
+            "  defaults: {image: alpine:3}\n"
+            "  groups:\n"
+            "    g: {kind: container, image: Bad}\n"
+            "  nodes:\n"
+            "    c1: {kind: container}\n"
+            "    c2: {group: g}\n"
+            "    c3: {group: g}\n"
+            "    v1: {kind: vm}\n"
+            "    v2: {kind: vm}\n"
+            "    v3: {kind: vm, image: netloom-tiny}\n"
+            "    h1: {}\n");
+  /* Once per place, however many nodes inherit it, saying where it came from. */
+  ck_error_at (3, 21, "unknown VM image 'alpine:3' (from defaults): expected a built-in guest "
+                      "(netloom-tiny)");
+  ck_error_at (5, 33, "invalid image 'Bad' (from groups.g): expected an image name");
+  ck_assert_msg (diags.n_errors == 2, "expected 2 errors; got:\n%s", dump ());
+}
+END_TEST
+
+START_TEST (test_runtime_kind_errors)
+{
+  ck_fails ("name: k\n"
+            "topology:\n"
+            "  kinds:\n"
+            "    host: {cpu: 1}\n"       /* 4 */
+            "    router: {image: frr}\n" /* 5 */
+            "  nodes:\n"
+            "    h1: {image: alpine, cmd: x, rootfs: /, hostname: h}\n"                /* 7 */
+            "    c1: {kind: container, image: alpine, cpus: 2, network: 10.0.0.0/8}\n" /* 8 */
+            "    v1: {kind: vm, cpu: 1, binds: [\"/tmp:/tmp\"], hostfwd: []}\n"        /* 9 */
+            "    n1: {kind: nat, memory: 1G, ports: [\"1:1\"]}\n"                      /* 10 */
+            "    h2: {}\n"
+            "  links:\n"
+            "    - endpoints: [n1:eth0, h2:eth1]\n");
+  ck_error_at (4, 17, "'cpu' is only for container nodes; this is kinds.host");
+  ck_error_at (5, 21, "'image' is only for container and vm nodes; this is kinds.router");
+  ck_error_at (7, 17, "'image' is only for container and vm nodes; h1 is a host");
+  ck_error_at (7, 30, "'cmd' is only for container nodes; h1 is a host");
+  ck_error_at (7, 41, "'rootfs' is only for container nodes; h1 is a host");
+  ck_error_at (7, 54, "'hostname' is only for container nodes; h1 is a host");
+  ck_error_at (8, 48, "'cpus' is only for vm nodes; c1 is a container");
+  ck_error_at (8, 60, "'network' is only for nat nodes; c1 is a container");
+  ck_error_at (9, 25, "'cpu' is only for container nodes; v1 is a vm");
+  ck_error_at (9, 35, "'binds' is only for container nodes; v1 is a vm");
+  ck_error_at (9, 59, "'hostfwd' is only for nat nodes; v1 is a vm");
+  ck_error_at (10, 29, "'memory' is only for container and vm nodes; n1 is a nat");
+  ck_error_at (10, 40, "'ports' is only for host, router, container and vm nodes; n1 is a nat");
+  ck_assert_msg (diags.n_errors == 13, "expected 13 errors; got:\n%s", dump ());
+}
+END_TEST
+
 static Suite *
 parser_suite (void)
 {
@@ -2616,6 +3445,26 @@ parser_suite (void)
   tcase_add_test (tc, test_impair_extended);
   tcase_add_test (tc, test_impair_interfaces);
   tcase_add_test (tc, test_impair_errors);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("runtime");
+  tcase_add_checked_fixture (tc, scratch_setup, scratch_teardown);
+  tcase_add_test (tc, test_argv_split);
+  tcase_add_test (tc, test_memory_parse);
+  tcase_add_test (tc, test_port_parse);
+  tcase_add_test (tc, test_value_checks);
+  tcase_add_test (tc, test_container_keys);
+  tcase_add_test (tc, test_env_files);
+  tcase_add_test (tc, test_env_file_errors);
+  tcase_add_test (tc, test_container_errors);
+  tcase_add_test (tc, test_vm_keys);
+  tcase_add_test (tc, test_vm_errors);
+  tcase_add_test (tc, test_nat_keys);
+  tcase_add_test (tc, test_nat_errors);
+  tcase_add_test (tc, test_port_errors);
+  tcase_add_test (tc, test_runtime_inheritance);
+  tcase_add_test (tc, test_runtime_kind_errors);
+  tcase_add_test (tc, test_inherited_image_errors);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("robustness");
