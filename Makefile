@@ -4,6 +4,7 @@
 #   make run      install what is needed, build, deploy labs/quickstart.yaml
 #   make test     install what is needed, build, run the whole suite
 #   make bench    deploy/destroy benchmarks (writes docs/benchmarks.md)
+#   make vm-image the built-in VM guest netloom-tiny (build/vm/netloom-tiny/)
 
 CC       ?= cc
 PKGS     := yaml-0.1 jansson libnl-3.0 libnl-route-3.0 libpcap libarchive slirp
@@ -26,6 +27,8 @@ endif
 DEB_PKGS := build-essential pkg-config libyaml-dev libjansson-dev libnl-3-dev \
             libnl-route-3-dev libpcap-dev check iperf3 iproute2 iputils-ping busybox-static tshark jq \
             tcpdump procps psmisc frr libarchive-dev libslirp-dev libglib2.0-dev qemu-system-x86 qemu-utils
+# attr (getfattr/setfattr): the image tests check the xattrs kept in unpacked layers.
+DEB_PKGS += attr
 DEB_BENCH_PKGS := mininet bridge-utils time
 DEB_FUZZ_PKGS := clang libclang-rt-dev
 DEB_STAMP := $(BUILD)/.deps-installed
@@ -37,12 +40,14 @@ lib_src   :=
 cli_src   :=
 unit_tests :=
 netns_tests :=
+vm_tests   :=
 
 include topology/module.mk
 include core/module.mk
 include devices/module.mk
 include core/cli/module.mk
 include tests/module.mk
+include devices/vm-tiny/module.mk
 
 lib_obj := $(lib_src:%.c=$(BUILD)/%.o)
 cli_obj := $(cli_src:%.c=$(BUILD)/%.o)
@@ -87,11 +92,11 @@ run: deps
 	$(Q)sh labs/run-quickstart.sh $(NETLOOM)
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all test-bins
+	$(Q)$(MAKE) --no-print-directory all test-bins vm-image
 	$(Q)sh tests/run.sh
 
 bench: deps bench-deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all vm-image
 	$(Q)sh tests/bench/run.sh $(NETLOOM)
 
 # libFuzzer + ASan/UBSan on the packet decoder; FUZZ_SECONDS=600 make fuzz for longer.

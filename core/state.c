@@ -18,6 +18,7 @@
 #include "core/state.h"
 #include "core/supervisor.h"
 #include "core/util.h"
+#include "core/vm.h"
 
 #define LOOM_NAT_NETWORK_DEFAULT "10.0.2.0/24"
 
@@ -69,6 +70,14 @@ loom_lab_check_supported (const struct loom_lab *lab, struct loom_diags *diags)
                           node->name);
           n++;
         }
+      if (node->kind == LOOM_KIND_VM && node->n_sysctls)
+        {
+          loom_diags_add (diags, LOOM_DIAG_ERROR, &node->sysctls[0].mark,
+                          "node '%s': sysctls of a VM are the guest's business (set them in "
+                          "the guest)",
+                          node->name);
+          n++;
+        }
       /* Only the network sysctls are per namespace; anything else would change the
        * host for everyone. */
       for (j = 0; j < node->n_sysctls; j++)
@@ -81,6 +90,7 @@ loom_lab_check_supported (const struct loom_lab *lab, struct loom_diags *diags)
             n++;
           }
     }
+  n += loom_vm_check (lab, diags);
   return n;
 }
 
@@ -272,6 +282,14 @@ loom_state_build (const struct loom_lab *lab, const struct loom_node_rt *rt,
         json_object_set_new (n, "ports", ports_json (node->ports, node->n_ports));
       if (node->kind == LOOM_KIND_NAT)
         json_object_set_new (n, "nat", nat_json (node));
+      if (node->kind == LOOM_KIND_VM)
+        {
+          /* The addresses and routes are the guest's (its kernel command line): the
+           * node's namespace holds only wire ends, so `node start` puts no routes
+           * there. */
+          json_object_set_new (n, "vm", loom_vm_state (&rt[i]));
+          json_object_set_new (n, "routes", json_array ());
+        }
       if (node->has_position)
         json_object_set_new (n, "position", json_pack ("{s:f, s:f}", "x", node->x, "y", node->y));
       for (j = 0; j < node->n_ifaces; j++)

@@ -31,6 +31,7 @@
 #include "core/state.h"
 #include "core/supervisor.h"
 #include "core/util.h"
+#include "core/vm.h"
 
 #define MAX_EVENTS 64
 #define MAX_CLIENTS 64
@@ -63,7 +64,8 @@ extern const struct loom_service loom_service_nat;
 extern const struct loom_service loom_service_ports;
 
 static const struct loom_service *const services[] = {
-  &loom_service_nat,
+  &loom_service_nat, /* before the VMs: a guest asks for DHCP as it boots */
+  &loom_service_vms,
   &loom_service_ports,
   NULL,
 };

@@ -9,14 +9,11 @@ extern const struct loom_device_ops loom_device_router;
 extern const struct loom_device_ops loom_device_switch;
 extern const struct loom_device_ops loom_device_hub;
 extern const struct loom_device_ops loom_device_nat;
+extern const struct loom_device_ops loom_device_vm;
 
 static const struct loom_device_ops container_ops = {
   .kind = LOOM_KIND_CONTAINER,
   .needs = "container support",
-};
-static const struct loom_device_ops vm_ops = {
-  .kind = LOOM_KIND_VM,
-  .needs = "VM support",
 };
 
 static const struct loom_device_ops *const registry[LOOM_KIND__COUNT] = {
@@ -25,7 +22,7 @@ static const struct loom_device_ops *const registry[LOOM_KIND__COUNT] = {
   [LOOM_KIND_SWITCH] = &loom_device_switch,
   [LOOM_KIND_HUB] = &loom_device_hub,
   [LOOM_KIND_CONTAINER] = &container_ops,
-  [LOOM_KIND_VM] = &vm_ops,
+  [LOOM_KIND_VM] = &loom_device_vm,
   [LOOM_KIND_NAT] = &loom_device_nat,
 };
 

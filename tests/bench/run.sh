@@ -21,11 +21,7 @@
 #   - deploy:        star 1000 with capture on vs off (alternating, median of BENCH_REPS);
 #   - impairment:    a:eth1 -- b:eth1 with `netloom link LAB a:eth1 set delay=50ms`: ping
 #                    RTT (one-way delay), UDP iperf3 at 200 Mbit/s (loss, jitter), and TCP
-#                    throughput of the plain link vs after `reset`;
-#   - ports and nat: one iperf3 TCP stream to a node's server on its loopback, from
-#                    inside the node (direct) vs from the host through the node's
-#                    published port (the supervisor's splice relay); and from the node to
-#                    a server on the host's loopback through a nat node (slirp).
+#                    throughput of the plain link vs after `reset`.
 #
 # Everything it creates carries a unique prefix (nb<pid>-) or lives in its temp dir;
 # it never touches other namespaces or labs, never runs `mn -c`, and cleans up on exit
@@ -39,10 +35,13 @@
 #   BENCH_REPS=3               netloom deploy/destroy repetitions (the median is reported;
 #                              the baselines, which take minutes, run once)
 #   BENCH_OUT=docs/benchmarks.md
-#   BENCH_NET=1                0: skip the iperf3 runs (capture cost, impairment, ports)
+#   BENCH_NET=1                0: skip the iperf3 runs (capture cost and impairment)
 #   BENCH_IPERF_TIME=5         seconds of each iperf3 run
 #   BENCH_CAP_DEPLOY_N=1000    star size for deploy with capture on vs off (0: skip)
 #   BENCH_CAP_MEM_SIZES="100 1000"  captured links for the supervisor memory ("": skip)
+#   BENCH_VM=1                 0: skip the VM benchmark (tests/bench/vm.sh; its own knobs)
+#   BENCH_PORTS=1              0: skip the published-port and nat-node benchmark
+#                              (tests/bench/ports.sh)
 set -u
 
 NL=${1:-build/netloom}
@@ -740,89 +739,6 @@ imp_run() {
   lab_down "$lab"
 }
 
-# free_port: a TCP/UDP port nothing on the host uses now
-free_port() {
-  local p
-  while :; do
-    p=$(shuf -i 30000-60999 -n 1)
-    [ -z "$(ss -Htuln "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return; }
-  done
-}
-
-# pp_run: h1 (capture off) publishes its iperf3 port, behind a nat node gw. One TCP
-# stream of IPERF_TIME s each: direct (client and server in h1, over its loopback),
-# through the published port (client on the host), and h1 -> a server on the host's
-# loopback through the nat node (10.0.2.2). Results under pp.*, with the supervisor's
-# CPU seconds for the last two.
-pp_run() {
-  local lab=pp file port port2 pid c0 c1 out="$TMP/pp.json" bps fifo="$TMP/pp.fifo" hs
-  port=$(free_port)
-  port2=$(free_port)
-  file="$TMP/$lab.yaml"
-  cat >"$file" <<EOF
-name: $lab
-prefix: $PFX
-capture: false
-topology:
-  nodes:
-    gw: {kind: nat}
-    h1:
-      interfaces: {eth1: {ipv4: 10.0.2.15/24}}
-      routes: ["default via 10.0.2.2"]
-      ports: ["127.0.0.1:$port:5201"]
-  links:
-    - endpoints: [gw:eth1, h1:eth1]
-EOF
-  lab_up "$file" "$lab" || { put pp.direct FAIL; return 1; }
-  pid=$(sup_pid "$lab")
-  iperf_tcp "$lab" h1 h1 127.0.0.1 pp.direct
-  # through the published port: the server in h1, the client on the host
-  if iperf_server "$lab" h1 127.0.0.1; then
-    c0=$(cpu_ticks "$pid")
-    timeout $((IPERF_TIME + 60)) iperf3 -J -c 127.0.0.1 -p "$port" -t "$IPERF_TIME" >"$out" 2>>"$LOG"
-    c1=$(cpu_ticks "$pid")
-    iperf_done
-    bps=$(jq -r '.end.sum_received.bits_per_second // empty' "$out" 2>/dev/null)
-    if [ -n "$bps" ]; then
-      put pp.proxy "$(awk -v b="$bps" 'BEGIN { printf "%.2f", b / 1e9 }')"
-      put pp.proxy.cpu "$(awk -v a="$c0" -v b="$c1" -v hz="$HZ" 'BEGIN { printf "%.2f", (b - a) / hz }')"
-    else
-      log "iperf3 through the published port failed: $(jq -r '.error // empty' "$out" 2>/dev/null)"
-      put pp.proxy FAIL
-    fi
-  else
-    put pp.proxy FAIL
-  fi
-  # through the nat node: a one-off server on the host's loopback, the client in h1
-  rm -f "$fifo"
-  mkfifo "$fifo"
-  iperf3 -s -1 -B 127.0.0.1 -p "$port2" --forceflush >"$fifo" 2>&1 &
-  hs=$!
-  exec 4<"$fifo"
-  if timeout 20 grep -q -m1 'listening' <&4; then
-    cat <&4 >>"$LOG" &
-    exec 4<&-
-    c0=$(cpu_ticks "$pid")
-    iperf_client "$lab" h1 "$out" -c 10.0.2.2 -p "$port2" -t "$IPERF_TIME"
-    c1=$(cpu_ticks "$pid")
-    bps=$(jq -r '.end.sum_received.bits_per_second // empty' "$out" 2>/dev/null)
-    if [ -n "$bps" ]; then
-      put pp.nat "$(awk -v b="$bps" 'BEGIN { printf "%.2f", b / 1e9 }')"
-      put pp.nat.cpu "$(awk -v a="$c0" -v b="$c1" -v hz="$HZ" 'BEGIN { printf "%.2f", (b - a) / hz }')"
-    else
-      log "iperf3 through the nat node failed: $(jq -r '.error // empty' "$out" 2>/dev/null)"
-      put pp.nat FAIL
-    fi
-  else
-    exec 4<&-
-    log "iperf3 server on the host did not start"
-    put pp.nat FAIL
-  fi
-  kill "$hs" 2>/dev/null
-  wait "$hs" 2>/dev/null
-  lab_down "$lab"
-}
-
 # --------------------------------------------------------------------------- run
 
 T_START=$(now)
@@ -905,8 +821,6 @@ if [ "$NET" = 1 ]; then
     cap_cost s256 "{snaplen: 256}"
     log "impairment: delay=50ms, UDP 200 Mbit/s, plain vs reset"
     imp_run
-    log "published port and nat node: iperf3 TCP direct / through the port / through slirp"
-    pp_run
   fi
 fi
 T_END=$(now)
@@ -1166,31 +1080,6 @@ report() {
     } else
       print "Not measured in this run (iperf3 and jq are needed; BENCH_NET=1)."
     print ""
-    print "## Published ports and the NAT node"
-    print ""
-    if (num(g("pp.direct")) || num(g("pp.proxy"))) {
-      print "How to read: one node h1 (`capture: false`) behind a nat node, one iperf3 TCP " \
-            "stream of " itime " s per row. *direct* is client and server both in h1, over " \
-            "its loopback: the path the proxy'\''s node side takes. *published port* is the " \
-            "client on the host connecting to 127.0.0.1:PORT, which h1 publishes " \
-            "(`ports: [\"127.0.0.1:PORT:5201\"]`): the supervisor accepts it, connects " \
-            "inside h1 and relays with splice(). *through the nat node* is the client in h1 " \
-            "and the server on the host'\''s loopback, reached at the gateway 10.0.2.2: every " \
-            "frame goes through the link, the TAP and libslirp'\''s TCP stack in the " \
-            "supervisor. *supervisor CPU* is its utime + stime over the run (the iperf3 " \
-            "processes share the same 2 CPUs)."
-      print ""
-      print "| path | throughput (Gbit/s) | vs direct | supervisor CPU (s) |"
-      print "|---|--:|--:|--:|"
-      dr = g("pp.direct"); px = g("pp.proxy"); nt = g("pp.nat")
-      printf "| direct, in h1 over its loopback | %s | 100 %% | - |\n", dr
-      printf "| host → published port → h1 | %s | %s | %s |\n", px,
-             (num(dr) && num(px) && dr > 0) ? sprintf("%.0f %%", px * 100 / dr) : "-", g("pp.proxy.cpu")
-      printf "| h1 → nat node (slirp) → host loopback | %s | %s | %s |\n", nt,
-             (num(dr) && num(nt) && dr > 0) ? sprintf("%.0f %%", nt * 100 / dr) : "-", g("pp.nat.cpu")
-    } else
-      print "Not measured in this run (iperf3 and jq are needed; BENCH_NET=1)."
-    print ""
     print "## Targets"
     print ""
     print "How to read: each target against the numbers above, *met* or *missed* as measured " \
@@ -1248,6 +1137,15 @@ report() {
 
 mkdir -p "$(dirname "$OUT")"
 report >"$OUT"
+# VMs: their own script adds their section (BENCH_VM=0 skips it).
+if [ "${BENCH_VM:-1}" != 0 ]; then
+  BENCH_OUT="$OUT" sh "$here/vm.sh" "$NL" >/dev/null || echo "FAIL vm bench" >>"$RES"
+fi
+# Published ports and the nat node: theirs too (BENCH_PORTS=0 skips it).
+if [ "${BENCH_PORTS:-1}" != 0 ]; then
+  BENCH_OUT="$OUT" BENCH_IPERF_TIME="$IPERF_TIME" sh "$here/ports.sh" "$NL" >/dev/null \
+    || echo "FAIL ports bench" >>"$RES"
+fi
 cat "$OUT"
 log "wrote $OUT"
 if grep -q FAIL "$RES"; then

@@ -85,7 +85,7 @@ tl_teardown_run (void)
 
 /* Writes a lab file (printf-style; the template gets the prefix through %1$s if it
  * wants it, but the prefix line is added here) and loads it. */
-static struct loom_lab *
+static inline struct loom_lab *
 tl_load (const char *name, const char *body)
 {
   loom_autofree char *path = loom_xasprintf ("%s/%s.yaml", tl_tmpdir, name);
@@ -108,7 +108,7 @@ tl_load (const char *name, const char *body)
   return lab;
 }
 
-static void
+static inline void
 tl_deploy_ok (const struct loom_lab *lab)
 {
   loom_error_t err = NULL;
@@ -120,7 +120,7 @@ tl_deploy_ok (const struct loom_lab *lab)
 }
 
 /* Destroys a lab, its captures included (see tl_destroy_keep). */
-static void
+static inline void
 tl_destroy_ok (const char *name)
 {
   loom_error_t err = NULL;
@@ -299,7 +299,7 @@ tl_find_supervisor (const char *lab)
 
 /* Asserts nothing of lab `name` remains: namespaces, mounts, state, lab directory, its
  * supervisor, and no child process of ours. */
-static void
+static inline void
 tl_assert_clean (const char *name)
 {
   char what[1024];
