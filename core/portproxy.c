@@ -59,6 +59,7 @@ struct pp_listener
   int nsfd;   /* borrowed (struct pp_ns): where connections to the node start */
   struct sockaddr_in target;
   uint64_t accepted, failed;
+  bool paused; /* out of descriptors: not accepting until a connection ends */
   struct pp_udp *sessions;
   size_t n_sessions;
 };
@@ -140,6 +141,18 @@ socket_in_ns (struct pp *pp, int nsfd, int type)
 /* ---- TCP ------------------------------------------------------------------------ */
 
 static void conn_event (struct loom_sup *s, void *ctx, int fd, uint32_t events);
+static void tcp_accept (struct loom_sup *s, void *ctx, int fd, uint32_t events);
+
+/* A connection ended: listeners that ran out of descriptors accept again. */
+static void
+resume_listeners (struct pp *pp)
+{
+  size_t i;
+  for (i = 0; i < pp->n_ls; i++)
+    if (pp->ls[i]->paused
+        && loom_sup_watch (pp->s, pp->ls[i]->fd, EPOLLIN, tcp_accept, pp->ls[i], NULL) == 0)
+      pp->ls[i]->paused = false;
+}
 
 static void
 conn_free (struct pp_conn *c, bool reset)
@@ -175,6 +188,7 @@ conn_free (struct pp_conn *c, bool reset)
     c->next->prev = c->prev;
   pp->n_conns--;
   free (c);
+  resume_listeners (pp);
 }
 
 static int
@@ -344,7 +358,18 @@ tcp_accept (struct loom_sup *s, void *ctx, int fd, uint32_t events)
       struct pp_conn *c;
 
       if (cfd < 0)
-        return;
+        {
+          /* A pending connection that cannot be taken would wake us forever. */
+          if (errno == EMFILE || errno == ENFILE)
+            {
+              loom_sup_log ("node %s: port %s: out of file descriptors: not accepting until "
+                            "a connection ends",
+                            l->node, l->spec);
+              loom_sup_unwatch (s, fd);
+              l->paused = true;
+            }
+          return;
+        }
       sfd = socket_in_ns (pp, l->nsfd, SOCK_STREAM);
       if (sfd < 0)
         {
