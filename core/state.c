@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -20,6 +21,8 @@
 #include "core/supervisor.h"
 #include "core/util.h"
 #include "core/vm.h"
+
+#define LOOM_NAT_NETWORK_DEFAULT "10.0.2.0/24"
 
 const char *
 loom_run_dir (void)
@@ -217,6 +220,62 @@ links_json (const struct loom_lab *lab)
   return links;
 }
 
+/* Published ports and nat-node forwards as state.json lists them (the supervisor's
+ * port proxy and slirp read them there; inspect shows them). */
+static json_t *
+ports_json (const struct loom_port *ports, size_t n)
+{
+  json_t *list = json_array ();
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    {
+      const struct loom_port *p = &ports[i];
+      json_t *o
+          = json_pack ("{s:s, s:i, s:i, s:s}", "host", p->host_addr[0] ? p->host_addr : "127.0.0.1",
+                       "host_port", (int) p->host_port, "port", (int) p->node_port, "proto",
+                       p->proto == IPPROTO_UDP ? "udp" : "tcp");
+      if (p->node_addr[0])
+        json_object_set_new (o, "addr", json_string (p->node_addr));
+      if (p->text)
+        json_object_set_new (o, "text", json_string (p->text));
+      json_array_append_new (list, o);
+    }
+  return list;
+}
+
+/* A nat node's network: slirp's addresses in it follow QEMU's user networking (gateway
+ * .2, DNS .3, DHCP from .15). */
+static json_t *
+nat_json (const struct loom_node *node)
+{
+  const char *net = node->nat_network ? node->nat_network : LOOM_NAT_NETWORK_DEFAULT;
+  struct loom_addr a;
+  const char *why;
+  json_t *o = json_pack ("{s:s}", "network", net);
+
+  if (loom_addr_parse (net, true, &a, &why) == 0 && a.family == AF_INET)
+    {
+      static const struct
+      {
+        const char *key;
+        uint32_t host;
+      } at[] = { { "gateway", 2 }, { "dns", 3 }, { "dhcp_start", 15 } };
+      size_t k;
+      uint32_t base;
+      memcpy (&base, a.bytes, 4);
+      for (k = 0; k < sizeof at / sizeof at[0]; k++)
+        {
+          struct in_addr x = { htonl (ntohl (base) + at[k].host) };
+          char buf[INET_ADDRSTRLEN];
+          inet_ntop (AF_INET, &x, buf, sizeof buf);
+          json_object_set_new (o, at[k].key, json_string (buf));
+        }
+    }
+  json_object_set_new (o, "hostfwd", ports_json (node->hostfwd, node->n_hostfwd));
+  return o;
+}
+
 json_t *
 loom_state_build (const struct loom_lab *lab, const struct loom_node_rt *rt,
                   const char *file_abs, const char *labdir, const char *status)
@@ -285,6 +344,10 @@ loom_state_build (const struct loom_lab *lab, const struct loom_node_rt *rt,
         }
       if (node->kind == LOOM_KIND_CONTAINER)
         json_object_set_new (n, "container", container_json (node));
+      if (node->n_ports)
+        json_object_set_new (n, "ports", ports_json (node->ports, node->n_ports));
+      if (node->kind == LOOM_KIND_NAT)
+        json_object_set_new (n, "nat", nat_json (node));
       if (node->kind == LOOM_KIND_VM)
         {
           /* The addresses and routes are the guest's (its kernel command line): the

@@ -9,12 +9,8 @@ extern const struct loom_device_ops loom_device_router;
 extern const struct loom_device_ops loom_device_switch;
 extern const struct loom_device_ops loom_device_hub;
 extern const struct loom_device_ops loom_device_container;
+extern const struct loom_device_ops loom_device_nat;
 extern const struct loom_device_ops loom_device_vm;
-
-static const struct loom_device_ops nat_ops = {
-  .kind = LOOM_KIND_NAT,
-  .needs = "the NAT node (libslirp in the lab supervisor)",
-};
 
 static const struct loom_device_ops *const registry[LOOM_KIND__COUNT] = {
   [LOOM_KIND_HOST] = &loom_device_host,
@@ -23,7 +19,7 @@ static const struct loom_device_ops *const registry[LOOM_KIND__COUNT] = {
   [LOOM_KIND_HUB] = &loom_device_hub,
   [LOOM_KIND_CONTAINER] = &loom_device_container,
   [LOOM_KIND_VM] = &loom_device_vm,
-  [LOOM_KIND_NAT] = &nat_ops,
+  [LOOM_KIND_NAT] = &loom_device_nat,
 };
 
 const struct loom_device_ops *

@@ -11,6 +11,7 @@
 #include "core/cli/cli.h"
 #include "core/lab.h"
 #include "core/log.h"
+#include "core/netns.h"
 #include "core/util.h"
 
 const struct loom_cmd *const loom_cmds[] = {
@@ -250,6 +251,9 @@ main (int argc, char **argv)
   int c;
 
   loom_cli_start_time = loom_now ();
+  /* Remember the namespace we started in before any code (the supervisor's services
+   * too) enters a node's: loom_netns_host_fd() is the way back. */
+  loom_netns_host_fd ();
   /* Line-buffered even into a pipe, so our lines and a spawned command's output (and
    * stderr) come out in the order they happened. */
   setvbuf (stdout, NULL, _IOLBF, 0);
