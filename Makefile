@@ -3,8 +3,7 @@
 #
 #   make run      install what is needed, build, deploy labs/quickstart.yaml
 #   make test     install what is needed, build, run the whole suite
-#   make bench    deploy/destroy benchmarks (writes docs/benchmarks.md and
-#                 docs/benchmarks-containers.md)
+#   make bench    deploy/destroy benchmarks (writes docs/benchmarks.md)
 #   make vm-image the built-in VM guest netloom-tiny (build/vm/netloom-tiny/)
 
 CC       ?= cc
@@ -99,7 +98,6 @@ test: deps
 bench: deps bench-deps
 	$(Q)$(MAKE) --no-print-directory all vm-image
 	$(Q)sh tests/bench/run.sh $(NETLOOM)
-	$(Q)sh tests/bench/containers.sh $(NETLOOM)
 
 # libFuzzer + ASan/UBSan on the packet decoder; FUZZ_SECONDS=600 make fuzz for longer.
 fuzz:

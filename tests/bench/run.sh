@@ -42,6 +42,7 @@
 #   BENCH_VM=1                 0: skip the VM benchmark (tests/bench/vm.sh; its own knobs)
 #   BENCH_PORTS=1              0: skip the published-port and nat-node benchmark
 #                              (tests/bench/ports.sh)
+#   BENCH_CONTAINERS=1         0: skip the container benchmark (tests/bench/containers.sh)
 set -u
 
 NL=${1:-build/netloom}
@@ -1145,6 +1146,11 @@ fi
 if [ "${BENCH_PORTS:-1}" != 0 ]; then
   BENCH_OUT="$OUT" BENCH_IPERF_TIME="$IPERF_TIME" sh "$here/ports.sh" "$NL" >/dev/null \
     || echo "FAIL ports bench" >>"$RES"
+fi
+# Containers: theirs too (BENCH_CONTAINERS=0 skips it).
+if [ "${BENCH_CONTAINERS:-1}" != 0 ]; then
+  BENCH_OUT="$OUT" BENCH_REPS="$REPS" sh "$here/containers.sh" "$NL" >/dev/null \
+    || echo "FAIL containers bench" >>"$RES"
 fi
 cat "$OUT"
 log "wrote $OUT"
