@@ -100,4 +100,26 @@ assert "no namespace left" no_netns_of "$PFX-$LAB"
 assert "no namespace mount left" no_netns_mounts
 assert "no state left" test ! -e "$NETLOOM_RUN_DIR/$LAB"
 
+# labs/nat.yaml as a user runs it: a container leases its address from the nat node,
+# and its page is reached through the hostfwd (moved to a free port of this run's).
+NL=nl$$
+NLFWD=$(pick_port "$WEB" "$FWD" "$UDP")
+sed -e "s/^name: nat\$/name: $NL/" -e "s/\"8081:10.0.2.15:80\"/\"$NLFWD:10.0.2.15:80\"/" \
+  "$E2E_TOP/labs/nat.yaml" >"$T/$NL.yaml"
+printf 'prefix: %s\n' "$PFX" >>"$T/$NL.yaml"
+run "$NETLOOM" -q deploy "$T/$NL.yaml"
+assert "deploy labs/nat.yaml (as $NL)" rc_is 0
+check "h1 pings the nat node's gateway" "$NETLOOM" exec "$NL" h1 -- ping -c1 -W2 10.0.2.2
+# c1's own command leases the address, then serves; bounded retries while it does.
+n=0
+while [ $n -lt 50 ]; do
+  timeout 2 busybox wget -q -O "$T/nlpage" "http://127.0.0.1:$NLFWD/" 2>/dev/null && break
+  n=$((n + 1))
+  sleep 0.1
+done
+check "c1 leased 10.0.2.15 and serves its page through the hostfwd" \
+  grep -q "hello from c1 behind the nat node" "$T/nlpage"
+run "$NETLOOM" destroy --cleanup "$NL"
+assert "destroy $NL" rc_is 0
+
 finish
