@@ -788,6 +788,26 @@ host_record (void)
                     "the host's own root file system, shared read-only");
 }
 
+/* The built-in "frr": the host's root file system (as "host") with the host's FRR
+ * started the way FRR's own container images start it — watchfrr with the daemons
+ * /etc/frr/daemons enables — so containerlab labs written for an FRR image (their
+ * daemons and frr.conf bound into /etc/frr) run on the host's FRR install through an
+ * alias ("frrouting/frr*": frr). */
+#define FRR_START                                                                             \
+  "mkdir -p /var/run/frr /var/log/frr && chown frr:frr /var/run/frr /var/log/frr"            \
+  " && . /usr/lib/frr/frrcommon.sh && exec /usr/lib/frr/watchfrr $(daemon_list)"
+
+static json_t *
+frr_record (void)
+{
+  return json_pack ("{s:s, s:[s], s:[s], s:[s], s:{s:[s], s:[sss]}, s:s, s:b, s:s}", "id",
+                    "builtin:frr", "names", "frr:latest", "layers", "builtin:frr", "layer_dirs",
+                    "/", "config", "Env", DEFAULT_PATH, "Cmd", "bash", "-c", FRR_START,
+                    "created", "-", "builtin", 1, "note",
+                    "the host's root file system (shared read-only) running the host's FRR: "
+                    "watchfrr and the daemons /etc/frr/daemons enables");
+}
+
 /* ---------- resolving ---------- */
 
 static struct loom_image *
@@ -830,6 +850,8 @@ lookup (const char *name, bool build, char **norm_out, loom_error_t *err)
     return NULL;
   if (rec == NULL && strcmp (norm, "host:latest") == 0)
     rec = host_record ();
+  if (rec == NULL && strcmp (norm, "frr:latest") == 0)
+    rec = frr_record ();
   if (rec == NULL && strcmp (norm, "busybox:latest") == 0)
     {
       rec = busybox_record (build, err);
@@ -1900,7 +1922,7 @@ json_t *
 loom_image_list (loom_error_t *err)
 {
   json_t *all = load_records (), *rec, *out = json_array ();
-  bool has_busybox = false, has_host = false;
+  bool has_busybox = false, has_host = false, has_frr = false;
   loom_error_t e = NULL;
   size_t i, n = json_array_size (all);
   json_t **sorted = loom_xcalloc (n + 1, sizeof (json_t *));
@@ -1909,6 +1931,7 @@ loom_image_list (loom_error_t *err)
     {
       has_busybox |= record_has_name (rec, "busybox:latest");
       has_host |= record_has_name (rec, "host:latest");
+      has_frr |= record_has_name (rec, "frr:latest");
       sorted[i] = rec;
     }
   qsort (sorted, n, sizeof (json_t *), cmp_records);
@@ -1927,6 +1950,12 @@ loom_image_list (loom_error_t *err)
   if (!has_host)
     {
       rec = host_record ();
+      json_array_append_new (out, summary (rec));
+      json_decref (rec);
+    }
+  if (!has_frr)
+    {
+      rec = frr_record ();
       json_array_append_new (out, summary (rec));
       json_decref (rec);
     }
@@ -2060,7 +2089,8 @@ loom_image_remove (const char *name, loom_error_t *err)
     {
       if (*err)
         return -1;
-      if (strcmp (norm, "busybox:latest") == 0 || strcmp (norm, "host:latest") == 0)
+      if (strcmp (norm, "busybox:latest") == 0 || strcmp (norm, "host:latest") == 0
+          || strcmp (norm, "frr:latest") == 0)
         return loom_error_make (err, 0, "'%s' is a built-in image: it cannot be removed", name);
       return loom_error_make (err, 0, "no image '%s' in the local store (%s)", name,
                               loom_image_dir ());

@@ -37,3 +37,13 @@ loom_node_add_routes (struct loom_node_rt *rt, struct nl_sock *sk, loom_error_t 
     }
   return 0;
 }
+
+int
+loom_node_forwarding_on (struct loom_node_rt *rt, loom_error_t *err)
+{
+  if (loom_sysctl_set ("net.ipv4.ip_forward", "1", err) < 0)
+    return -1;
+  if (rt->ipv6 && loom_sysctl_set ("net.ipv6.conf.all.forwarding", "1", err) < 0)
+    return -1;
+  return 0;
+}

@@ -53,5 +53,8 @@ const struct loom_device_ops *loom_device_lookup (enum loom_kind kind);
 /* Shared steps (core/node.c). */
 int loom_node_add_addresses (struct loom_node_rt *rt, struct nl_sock *sk, loom_error_t *err);
 int loom_node_add_routes (struct loom_node_rt *rt, struct nl_sock *sk, loom_error_t *err);
+/* Turns IPv4 forwarding on (and IPv6 forwarding when the node keeps IPv6), in the
+ * calling thread's namespace: routers, and containers (as a Docker host gives them). */
+int loom_node_forwarding_on (struct loom_node_rt *rt, loom_error_t *err);
 
 #endif

@@ -1,8 +1,15 @@
 /* kind: container (containerlab's linux) — a network namespace with addresses and routes
  * like a host, plus a process tree of its own that the lab supervisor runs (see
  * core/container.h): its own root file system, PID, mount, UTS, IPC and cgroup
- * namespaces, binds, volumes and limits. */
+ * namespaces, binds, volumes and limits. It forwards IP as a container on a Docker host
+ * does (containerlab's FRR labs route through linux nodes); `sysctls` can turn it off. */
 #include "core/node.h"
+
+static int
+container_ns_init (struct loom_node_rt *rt, struct nl_sock *sk, loom_error_t *err)
+{
+  return loom_node_forwarding_on (rt, err);
+}
 
 static int
 container_configure (struct loom_node_rt *rt, struct nl_sock *sk, loom_error_t *err)
@@ -14,5 +21,6 @@ container_configure (struct loom_node_rt *rt, struct nl_sock *sk, loom_error_t *
 
 const struct loom_device_ops loom_device_container = {
   .kind = LOOM_KIND_CONTAINER,
+  .ns_init = container_ns_init,
   .configure = container_configure,
 };

@@ -5,11 +5,7 @@
 static int
 router_ns_init (struct loom_node_rt *rt, struct nl_sock *sk, loom_error_t *err)
 {
-  if (loom_sysctl_set ("net.ipv4.ip_forward", "1", err) < 0)
-    return -1;
-  if (rt->ipv6 && loom_sysctl_set ("net.ipv6.conf.all.forwarding", "1", err) < 0)
-    return -1;
-  return 0;
+  return loom_node_forwarding_on (rt, err);
 }
 
 static int
