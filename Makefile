@@ -27,6 +27,8 @@ endif
 DEB_PKGS := build-essential pkg-config libyaml-dev libjansson-dev libnl-3-dev \
             libnl-route-3-dev libpcap-dev check iperf3 iproute2 iputils-ping busybox-static tshark jq \
             tcpdump procps psmisc frr libarchive-dev libslirp-dev libglib2.0-dev qemu-system-x86 qemu-utils
+# attr (getfattr/setfattr): the image tests check the xattrs kept in unpacked layers.
+DEB_PKGS += attr
 DEB_BENCH_PKGS := mininet bridge-utils time
 DEB_FUZZ_PKGS := clang libclang-rt-dev
 DEB_STAMP := $(BUILD)/.deps-installed
@@ -90,11 +92,11 @@ run: deps
 	$(Q)sh labs/run-quickstart.sh $(NETLOOM)
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all test-bins
+	$(Q)$(MAKE) --no-print-directory all test-bins vm-image
 	$(Q)sh tests/run.sh
 
 bench: deps bench-deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all vm-image
 	$(Q)sh tests/bench/run.sh $(NETLOOM)
 
 # libFuzzer + ASan/UBSan on the packet decoder; FUZZ_SECONDS=600 make fuzz for longer.

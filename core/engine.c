@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/container.h"
 #include "core/fault.h"
 #include "core/frr.h"
 #include "core/journal.h"
@@ -434,7 +435,15 @@ phase_exec (void *ctx, size_t i, struct loom_worker *w, loom_error_t *err)
       dprintf (logfd, "$ %s\n", node->exec[j]);
       start = lseek (logfd, 0, SEEK_CUR);
       s.stdin_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
-      pid = loom_spawn_in_ns (&s, err);
+      if (node->kind == LOOM_KIND_CONTAINER)
+        {
+          /* Inside every namespace of the container, with its own /bin/sh. */
+          struct loom_container_exec x
+              = { .argv = argv, .stdin_fd = s.stdin_fd, .stdout_fd = logfd, .stderr_fd = logfd };
+          pid = loom_container_spawn (d->statedir, node->name, &x, err);
+        }
+      else
+        pid = loom_spawn_in_ns (&s, err);
       close (s.stdin_fd);
       if (pid < 0)
         {
@@ -844,6 +853,26 @@ loom_node_spawn (const char *lab, const char *node, char *const argv[], loom_err
     {
       json_decref (root);
       return loom_error_make (err, 0, "lab '%s' has no node '%s'", lab, node);
+    }
+  if (json_object_get (n, "container"))
+    {
+      /* Every namespace of the container, its env, working directory and user. */
+      loom_autofree char *statedir = loom_state_dir (lab);
+      /* The container's env, plus what says where the user is and what their
+       * terminal is (a shell's prompt needs them). */
+      static const char *const pass[] = { "TERM", "PS1", "NETLOOM_LAB", "NETLOOM_NODE" };
+      char *extra[5] = { NULL };
+      size_t k, ne = 0;
+      struct loom_container_exec x
+          = { .argv = argv, .extra_env = extra, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
+      for (k = 0; k < sizeof pass / sizeof pass[0]; k++)
+        if (getenv (pass[k]))
+          extra[ne++] = loom_xasprintf ("%s=%s", pass[k], getenv (pass[k]));
+      json_decref (root);
+      pid = loom_container_spawn (statedir, node, &x, err);
+      for (k = 0; k < ne; k++)
+        free (extra[k]);
+      return pid;
     }
   ns = json_string_value (json_object_get (n, "netns"));
   nsfd = ns ? loom_netns_open (ns, err) : -1;

@@ -10,8 +10,10 @@
  * The root is $NETLOOM_IMAGE_DIR or /var/lib/netloom/images.
  *
  * Built-in images need no import: "busybox" (made on first use from the host's
- * busybox-static). An alias table (/etc/netloom/images.yaml, or $NETLOOM_IMAGE_ALIASES)
- * maps names a lab may use ("alpine:3", "frrouting/frr:latest") to local images. */
+ * busybox-static) and "host" (the host's own root, "/", as the only layer: shared with
+ * the host read-only, by design). An imported image of the same name wins. An alias
+ * table (/etc/netloom/images.yaml, or $NETLOOM_IMAGE_ALIASES) maps names a lab may use
+ * ("alpine:3", "frrouting/frr:latest") to local images. */
 #ifndef LOOM_IMAGE_H
 #define LOOM_IMAGE_H
 
@@ -27,12 +29,13 @@
 /* A resolved image: what a container needs to start from it. */
 struct loom_image
 {
-  char *id;     /* "sha256:..." of the config (or "builtin:busybox") */
-  char *name;   /* the name it was found by, after aliases ("busybox:latest") */
-  char **layers; /* absolute directories, lowest layer first */
+  char *id;      /* "sha256:..." of the config (or "builtin:busybox", "builtin:host") */
+  char *name;    /* the name it was found by, after aliases ("busybox:latest") */
+  char **layers; /* absolute directories, lowest layer first (overlayfs's lowerdir=
+                  * lists the highest first); each directory at most once */
   size_t n_layers;
   /* Config defaults (NULL / 0 when the image gives none). */
-  char **env;        /* "KEY=VALUE" */
+  char **env; /* "KEY=VALUE" */
   size_t n_env;
   char **cmd;
   size_t n_cmd;

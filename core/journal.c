@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/container.h"
 #include "core/journal.h"
 #include "core/netns.h"
 #include "core/parallel.h"
@@ -105,6 +106,17 @@ loom_journal_undo (const char *path, const char *lab, bool keep_data, int worker
   for (i = n; i-- > 0;)
     if (strncmp (lines[i], "proc ", 5) == 0
         && loom_supervisor_kill (lab, (pid_t) atol (lines[i] + 5), &e) < 0)
+      {
+        if (first == NULL)
+          loom_error_move (&first, &e);
+        loom_error_release (&e);
+      }
+
+  /* Then the containers' cgroups: whatever still runs in them is killed (a supervisor
+   * killed with -9 takes its containers' inits along, but not at once), and the
+   * directories go. */
+  for (i = n; i-- > 0;)
+    if (strncmp (lines[i], "cgroup ", 7) == 0 && loom_cgroup_kill_rmdir (lines[i] + 7, &e) < 0)
       {
         if (first == NULL)
           loom_error_move (&first, &e);

@@ -2,7 +2,10 @@
  * is created. Undoing it (after a failed deploy, or by destroy after a crash or kill -9)
  * removes exactly those objects, newest first, and nothing else.
  *
- * Lines: "netns <name>", "dir <absolute path>", "file <absolute path>". */
+ * Lines: "netns <name>", "dir <absolute path>", "file <absolute path>", "tree <path>"
+ * (removed with its contents), "data <path>" (kept by destroy, removed by destroy
+ * --cleanup and by a failed deploy), "proc <pid>" (the supervisor), "cgroup <path>" (a
+ * container's cgroup: what runs in it is killed, then it is removed). */
 #ifndef LOOM_JOURNAL_H
 #define LOOM_JOURNAL_H
 

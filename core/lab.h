@@ -139,6 +139,18 @@ int loom_lab_node_set (const char *lab, const char *node, bool start, loom_error
 int loom_lab_impair_set (const char *lab, const char *endpoint, const char *const *args, size_t n,
                          loom_error_t *err);
 
+/**
+ * loom_lab_vm_control() - suspend, resume or reset a VM node (QMP stop, cont,
+ * system_reset, through the lab's supervisor).
+ * @action: "suspend", "resume" or "reset".
+ */
+int loom_lab_vm_control (const char *lab, const char *node, const char *action,
+                         loom_error_t *err);
+
+/* Connects to a VM node's serial console (the supervisor's console socket): bytes read
+ * are what the guest prints, bytes written are its keyboard. Returns the fd. */
+int loom_vm_console_open (const char *lab, const char *node, loom_error_t *err);
+
 /* Waits for a child and returns its exit status as a shell would ($?: 128+signal when
  * killed). */
 int loom_wait_status (pid_t pid);

@@ -5,18 +5,24 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
-#include "core/lab.h"
 #include "core/frr.h"
+#include "core/image.h"
+#include "core/lab.h"
 #include "core/netns.h"
+#include "core/node.h"
 #include "core/state.h"
 #include "core/supervisor.h"
 #include "core/util.h"
+#include "core/vm.h"
+
+#define LOOM_NAT_NETWORK_DEFAULT "10.0.2.0/24"
 
 const char *
 loom_run_dir (void)
@@ -59,10 +65,39 @@ loom_lab_check_supported (const struct loom_lab *lab, struct loom_diags *diags)
                           ops ? ops->needs : "an unknown device");
           n++;
         }
+      /* A container's image must be in the store before anything is created. */
+      if (node->kind == LOOM_KIND_CONTAINER && ops && !ops->needs && node->rootfs == NULL)
+        {
+          loom_error_t e = NULL;
+          struct loom_image *img = NULL;
+          if (node->image == NULL)
+            loom_diags_add (diags, LOOM_DIAG_ERROR, &node->mark,
+                            "node '%s': a container needs an image (image: busybox) or a "
+                            "root file system directory (rootfs: DIR)",
+                            node->name);
+          else if ((img = loom_image_resolve (node->image, &e)) == NULL)
+            {
+              loom_autofree char *t = loom_error_text (e);
+              loom_diags_add (diags, LOOM_DIAG_ERROR,
+                              node->image_mark.line ? &node->image_mark : &node->mark,
+                              "node '%s': %s", node->name, t);
+            }
+          n += img == NULL;
+          loom_image_free (img);
+          loom_error_release (&e);
+        }
       if (node->frr && !loom_frr_available ())
         {
           loom_diags_add (diags, LOOM_DIAG_ERROR, &node->frr->mark,
                           "node '%s' runs FRR, which is not installed (apt-get install frr)",
+                          node->name);
+          n++;
+        }
+      if (node->kind == LOOM_KIND_VM && node->n_sysctls)
+        {
+          loom_diags_add (diags, LOOM_DIAG_ERROR, &node->sysctls[0].mark,
+                          "node '%s': sysctls of a VM are the guest's business (set them in "
+                          "the guest)",
                           node->name);
           n++;
         }
@@ -78,6 +113,7 @@ loom_lab_check_supported (const struct loom_lab *lab, struct loom_diags *diags)
             n++;
           }
     }
+  n += loom_vm_check (lab, diags);
   return n;
 }
 
@@ -89,6 +125,47 @@ kv_object (const struct loom_kv *kv, size_t n)
   for (i = 0; i < n; i++)
     json_object_set_new (o, kv[i].key, json_string (kv[i].value));
   return o;
+}
+
+static json_t *
+strv_json (char *const *v, size_t n)
+{
+  json_t *a = json_array ();
+  size_t i;
+  for (i = 0; i < n; i++)
+    json_array_append_new (a, json_string (v[i]));
+  return a;
+}
+
+/* What the supervisor's container runtime needs to start a container node
+ * (core/container.c). cmd and entrypoint are null when the file does not give them. */
+static json_t *
+container_json (const struct loom_node *node)
+{
+  json_t *c = json_object (), *binds = json_array (), *vols = json_array ();
+  size_t i;
+
+  json_object_set_new (c, "image",
+                       node->rootfs || !node->image ? json_null () : json_string (node->image));
+  json_object_set_new (c, "rootfs", node->rootfs ? json_string (node->rootfs) : json_null ());
+  json_object_set_new (c, "cmd", node->has_cmd ? strv_json (node->cmd, node->n_cmd) : json_null ());
+  json_object_set_new (c, "entrypoint",
+                       node->has_entrypoint ? strv_json (node->entrypoint, node->n_entrypoint)
+                                            : json_null ());
+  json_object_set_new (c, "workdir", node->workdir ? json_string (node->workdir) : json_null ());
+  json_object_set_new (c, "user", node->user ? json_string (node->user) : json_null ());
+  json_object_set_new (c, "hostname", json_string (node->hostname ? node->hostname : node->name));
+  for (i = 0; i < node->n_binds; i++)
+    json_array_append_new (binds, json_pack ("{s:s, s:s, s:b}", "src", node->binds[i].src, "dst",
+                                             node->binds[i].dst, "ro", node->binds[i].ro));
+  json_object_set_new (c, "binds", binds);
+  for (i = 0; i < node->n_volumes; i++)
+    json_array_append_new (vols, json_pack ("{s:s, s:s, s:b}", "name", node->volumes[i].name, "dst",
+                                            node->volumes[i].dst, "ro", node->volumes[i].ro));
+  json_object_set_new (c, "volumes", vols);
+  json_object_set_new (c, "cpu", json_real (node->cpu));
+  json_object_set_new (c, "memory", json_integer ((json_int_t) node->memory));
+  return c;
 }
 
 static void
@@ -141,6 +218,62 @@ links_json (const struct loom_lab *lab)
       json_array_append_new (links, l);
     }
   return links;
+}
+
+/* Published ports and nat-node forwards as state.json lists them (the supervisor's
+ * port proxy and slirp read them there; inspect shows them). */
+static json_t *
+ports_json (const struct loom_port *ports, size_t n)
+{
+  json_t *list = json_array ();
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    {
+      const struct loom_port *p = &ports[i];
+      json_t *o
+          = json_pack ("{s:s, s:i, s:i, s:s}", "host", p->host_addr[0] ? p->host_addr : "127.0.0.1",
+                       "host_port", (int) p->host_port, "port", (int) p->node_port, "proto",
+                       p->proto == IPPROTO_UDP ? "udp" : "tcp");
+      if (p->node_addr[0])
+        json_object_set_new (o, "addr", json_string (p->node_addr));
+      if (p->text)
+        json_object_set_new (o, "text", json_string (p->text));
+      json_array_append_new (list, o);
+    }
+  return list;
+}
+
+/* A nat node's network: slirp's addresses in it follow QEMU's user networking (gateway
+ * .2, DNS .3, DHCP from .15). */
+static json_t *
+nat_json (const struct loom_node *node)
+{
+  const char *net = node->nat_network ? node->nat_network : LOOM_NAT_NETWORK_DEFAULT;
+  struct loom_addr a;
+  const char *why;
+  json_t *o = json_pack ("{s:s}", "network", net);
+
+  if (loom_addr_parse (net, true, &a, &why) == 0 && a.family == AF_INET)
+    {
+      static const struct
+      {
+        const char *key;
+        uint32_t host;
+      } at[] = { { "gateway", 2 }, { "dns", 3 }, { "dhcp_start", 15 } };
+      size_t k;
+      uint32_t base;
+      memcpy (&base, a.bytes, 4);
+      for (k = 0; k < sizeof at / sizeof at[0]; k++)
+        {
+          struct in_addr x = { htonl (ntohl (base) + at[k].host) };
+          char buf[INET_ADDRSTRLEN];
+          inet_ntop (AF_INET, &x, buf, sizeof buf);
+          json_object_set_new (o, at[k].key, json_string (buf));
+        }
+    }
+  json_object_set_new (o, "hostfwd", ports_json (node->hostfwd, node->n_hostfwd));
+  return o;
 }
 
 json_t *
@@ -208,6 +341,20 @@ loom_state_build (const struct loom_lab *lab, const struct loom_node_rt *rt,
                                                        etc, LOOM_FRR_CONF_ROOT));
           free (run);
           free (etc);
+        }
+      if (node->kind == LOOM_KIND_CONTAINER)
+        json_object_set_new (n, "container", container_json (node));
+      if (node->n_ports)
+        json_object_set_new (n, "ports", ports_json (node->ports, node->n_ports));
+      if (node->kind == LOOM_KIND_NAT)
+        json_object_set_new (n, "nat", nat_json (node));
+      if (node->kind == LOOM_KIND_VM)
+        {
+          /* The addresses and routes are the guest's (its kernel command line): the
+           * node's namespace holds only wire ends, so `node start` puts no routes
+           * there. */
+          json_object_set_new (n, "vm", loom_vm_state (&rt[i]));
+          json_object_set_new (n, "routes", json_array ());
         }
       if (node->has_position)
         json_object_set_new (n, "position", json_pack ("{s:f, s:f}", "x", node->x, "y", node->y));
@@ -394,6 +541,29 @@ loom_lab_state_load (const char *name, loom_error_t *err)
         sup = json_pack ("{s:s}", "state", "not running");
       }
     loom_error_release (&e);
+    /* Containers: the state of their process tree, as the supervisor sees it. */
+    json_array_foreach (nodes, i, node)
+      {
+        json_t *pst = json_object_get (json_object_get (sup, "containers"),
+                                       json_string_value (json_object_get (node, "name")));
+        const char *ps = json_string_value (json_object_get (pst, "state"));
+        if (json_object_get (node, "container") == NULL
+            || strcmp (json_string_value (json_object_get (node, "state")), "running") != 0)
+          continue;
+        if (pst == NULL)
+          json_object_set_new (node, "state", json_string ("down (no supervisor)"));
+        else
+          {
+            json_object_set (node, "process", pst);
+            if (ps && strcmp (ps, "exited") == 0)
+              json_object_set_new (
+                  node, "state",
+                  json_sprintf ("exited %d",
+                                (int) json_integer_value (json_object_get (pst, "exit_code"))));
+            else if (ps)
+              json_object_set_new (node, "state", json_string (ps));
+          }
+      }
     json_object_set_new (root, "supervisor", sup);
   }
   status = json_string_value (json_object_get (root, "status"));

@@ -31,6 +31,7 @@
 #include "core/state.h"
 #include "core/supervisor.h"
 #include "core/util.h"
+#include "core/vm.h"
 
 #define MAX_EVENTS 64
 #define MAX_CLIENTS 64
@@ -59,7 +60,15 @@ struct cap
 };
 
 /* The services, in start order (stopped in reverse). */
+extern const struct loom_service loom_service_nat;
+extern const struct loom_service loom_service_containers;
+extern const struct loom_service loom_service_ports;
+
 static const struct loom_service *const services[] = {
+  &loom_service_nat, /* before VMs and containers: a guest asks for DHCP as it boots */
+  &loom_service_containers,
+  &loom_service_vms,
+  &loom_service_ports,
   NULL,
 };
 #define MAX_SERVICES 8
@@ -502,7 +511,11 @@ loom_sup_watch (struct loom_sup *s, int fd, uint32_t events, loom_sup_fd_fn fn, 
       LOOM_PUSH (s->watches, s->n_watches, w);
     }
   ev.data.u64 = EV_TAG (EV_WATCH, i);
-  if (epoll_ctl (s->epfd, s->watches[i].fd == fd ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) < 0)
+  /* An fd closed without unwatch left the epoll set by itself; its number may be back
+   * as a new file: add it again. */
+  if (epoll_ctl (s->epfd, s->watches[i].fd == fd ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) < 0
+      && !(errno == ENOENT && epoll_ctl (s->epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+      && !(errno == EEXIST && epoll_ctl (s->epfd, EPOLL_CTL_MOD, fd, &ev) == 0))
     return loom_error_make (err, errno, "epoll_ctl");
   s->watches[i].fd = fd;
   s->watches[i].fn = fn;

@@ -8,28 +8,18 @@ extern const struct loom_device_ops loom_device_host;
 extern const struct loom_device_ops loom_device_router;
 extern const struct loom_device_ops loom_device_switch;
 extern const struct loom_device_ops loom_device_hub;
-
-static const struct loom_device_ops container_ops = {
-  .kind = LOOM_KIND_CONTAINER,
-  .needs = "container support",
-};
-static const struct loom_device_ops vm_ops = {
-  .kind = LOOM_KIND_VM,
-  .needs = "VM support",
-};
-static const struct loom_device_ops nat_ops = {
-  .kind = LOOM_KIND_NAT,
-  .needs = "the NAT node (libslirp in the lab supervisor)",
-};
+extern const struct loom_device_ops loom_device_container;
+extern const struct loom_device_ops loom_device_nat;
+extern const struct loom_device_ops loom_device_vm;
 
 static const struct loom_device_ops *const registry[LOOM_KIND__COUNT] = {
   [LOOM_KIND_HOST] = &loom_device_host,
   [LOOM_KIND_ROUTER] = &loom_device_router,
   [LOOM_KIND_SWITCH] = &loom_device_switch,
   [LOOM_KIND_HUB] = &loom_device_hub,
-  [LOOM_KIND_CONTAINER] = &container_ops,
-  [LOOM_KIND_VM] = &vm_ops,
-  [LOOM_KIND_NAT] = &nat_ops,
+  [LOOM_KIND_CONTAINER] = &loom_device_container,
+  [LOOM_KIND_VM] = &loom_device_vm,
+  [LOOM_KIND_NAT] = &loom_device_nat,
 };
 
 const struct loom_device_ops *

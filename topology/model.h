@@ -161,6 +161,7 @@ struct loom_node
   char *image;        /* containers: an image name (syntax checked only); VMs: an absolute
                        * disk path or a built-in guest ("netloom-tiny", also the default
                        * when there is no kernel either); NULL for other kinds */
+  struct loom_mark image_mark; /* where the image was written (defaults, kinds, groups) */
   char **exec;        /* commands run inside the node after the lab is up, in order */
   size_t n_exec;
   struct loom_kv *env; /* env-files' variables first, then env's (which win) */

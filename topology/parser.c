@@ -2351,7 +2351,8 @@ user_valid (const char *s)
   return loom_user_valid (s);
 }
 
-/* nat's network: an IPv4 prefix with the host bits zero, /8 to /30. */
+/* nat's network: an IPv4 prefix with the host bits zero, /8 to /27 (slirp's DHCP
+ * leases run from .15 to .30). */
 static bool
 get_network (struct pstate *ps, yaml_node_t *n, struct loom_addr *out)
 {
@@ -2360,10 +2361,10 @@ get_network (struct pstate *ps, yaml_node_t *n, struct loom_addr *out)
   if (s == NULL)
     return false;
   if (loom_addr_parse (s, true, out, &why) < 0 || out->family != AF_INET || out->prefixlen < 8
-      || out->prefixlen > 30 || !loom_addr_is_network (out))
+      || out->prefixlen > 27 || !loom_addr_is_network (out))
     {
       ERR (ps, n,
-           "expected an IPv4 network with a prefix length from 8 to 30 and the host bits zero "
+           "expected an IPv4 network with a prefix length from 8 to 27 and the host bits zero "
            "(as in 10.0.2.0/24) for 'network', found %s",
            FOUND (n));
       return false;
@@ -3413,7 +3414,10 @@ resolve_image (struct pstate *ps, struct nctx *c, struct loom_node *node)
             err_once (ps, &img->fmark[F_IMAGE], "invalid image '%s'%s: expected %s", img->image,
                       from, why);
           else
-            node->image = loom_xstrdup (img->image);
+            {
+              node->image = loom_xstrdup (img->image);
+              node->image_mark = img->fmark[F_IMAGE];
+            }
         }
       else if (!pick (c, F_IMAGE) && !pick (c, F_ROOTFS) && !c->lv->bad[F_IMAGE]
                && !c->lv->bad[F_ROOTFS])

@@ -103,6 +103,9 @@ extern const struct loom_cmd loom_cmd_supervisor;
 extern const struct loom_cmd loom_cmd_supervise;
 extern const struct loom_cmd loom_cmd_link;
 extern const struct loom_cmd loom_cmd_node;
+extern const struct loom_cmd loom_cmd_logs;
+extern const struct loom_cmd loom_cmd_console;
+extern const struct loom_cmd loom_cmd_image;
 
 /* main.c: the command table, NULL-terminated, and lookup by name or alias. */
 extern const struct loom_cmd *const loom_cmds[];

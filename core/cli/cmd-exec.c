@@ -34,7 +34,9 @@ const struct loom_cmd loom_cmd_exec = {
   .help = "Runs CMD in the node's network namespace (with /sys showing the node's own\n"
           "interfaces and the node's env), sharing this terminal. netloom exits with the\n"
           "command's status, or 128+N when a signal N killed it. Everything after NODE is\n"
-          "the command, its own options included; '--' before it is optional.\n",
+          "the command, its own options included; '--' before it is optional. In a\n"
+          "container node CMD runs inside all of the container's namespaces (its files,\n"
+          "processes, hostname, cgroups, network) with its env, working directory and user.\n",
   .example = "  netloom exec quickstart h1 -- ping -c 3 10.0.2.13\n"
              "  netloom exec quickstart r1 -- ip route\n",
   .opts = NULL,

@@ -94,9 +94,11 @@ const struct loom_cmd loom_cmd_inspect = {
   .usage = "[OPTIONS] [NAME|FILE]",
   .summary = "Show the nodes, namespaces and interfaces of deployed labs",
   .help = "Prints one row per node: its lab, name, kind, state (running, or missing when its\n"
-          "namespace is gone), namespace (for 'ip netns exec') and one line per interface\n"
-          "with its addresses, MAC address and the interface at the other end of its link.\n"
-          "With no lab named it shows every deployed lab.\n",
+          "namespace is gone; for a container its process's: running, exited N, stopped),\n"
+          "namespace (for 'ip netns exec') and one line per interface with its addresses,\n"
+          "MAC address and the interface at the other end of its link. Containers that are\n"
+          "not simply running get a line saying why (exit status, OOM kills). With no lab\n"
+          "named it shows every deployed lab.\n",
   .example = "  netloom inspect\n"
              "  netloom inspect quickstart --json\n",
   .opts = inspect_opts,

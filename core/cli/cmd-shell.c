@@ -22,6 +22,21 @@ pick_shell (void)
   return "/bin/sh";
 }
 
+/* Whether the node is a container (it has a shell of its own). */
+static bool
+is_container (const char *lab, const char *node)
+{
+  json_t *state = loom_lab_state_load (lab, NULL), *n;
+  bool yes = false;
+  size_t i;
+
+  json_array_foreach (json_object_get (state, "nodes"), i, n)
+    if (strcmp (json_string_value (json_object_get (n, "name")) ?: "", node) == 0)
+      yes = json_object_get (n, "container") != NULL;
+  json_decref (state);
+  return yes;
+}
+
 static int
 shell_exec (struct loom_args *args)
 {
@@ -30,7 +45,7 @@ shell_exec (struct loom_args *args)
   const char *base = strrchr (shell, '/') ? strrchr (shell, '/') + 1 : shell;
   bool bash = strcmp (base, "bash") == 0;
   loom_autofree char *ps1 = NULL;
-  char *argv[4];
+  char *argv[5];
   int i = 0;
 
   /* bash reads PS1 from the environment only when no rc file resets it (--norc);
@@ -46,6 +61,17 @@ shell_exec (struct loom_args *args)
     argv[i++] = "--norc";
   argv[i++] = "-i";
   argv[i] = NULL;
+  if (is_container (args->lab, node))
+    {
+      /* The container's own shell: bash when its image has one, else sh (busybox's
+       * ash reads the same prompt escapes). */
+      ps1 = (free (ps1), loom_xasprintf ("[%s:%s \\W]\\$ ", args->lab, node));
+      setenv ("PS1", ps1, 1);
+      argv[0] = "/bin/sh";
+      argv[1] = "-c";
+      argv[2] = "command -v bash >/dev/null 2>&1 && exec bash --norc -i; exec sh -i";
+      argv[3] = NULL;
+    }
 
   if (loom_cli_verbosity >= 0)
     fprintf (stderr, "netloom: shell in node '%s' of lab '%s'; type 'exit' to leave\n", node,
@@ -61,7 +87,8 @@ const struct loom_cmd loom_cmd_shell = {
   .help = "Starts $SHELL (or bash, or sh) inside the node with the prompt set to\n"
           "'[lab:node]', and NETLOOM_LAB and NETLOOM_NODE set. bash starts with --norc\n"
           "so that the prompt stays. Leave with 'exit'; netloom exits with the shell's\n"
-          "status.\n",
+          "status. In a container node it is the container's own shell (bash if its image\n"
+          "has one, else sh), inside all of the container's namespaces.\n",
   .example = "  netloom shell quickstart h1\n",
   .opts = NULL,
   .min_args = 2,

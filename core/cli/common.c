@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "core/cli/cli.h"
+#include "core/container.h"
 #include "core/lab.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -562,6 +563,43 @@ iface_cell (json_t *node, const struct iface_widths *w)
   return s ? s : loom_xstrdup ("-");
 }
 
+/* Published ports and a nat node's network, one line each under the interfaces:
+ * "port  127.0.0.1:8080 -> 80/tcp", "nat   10.0.2.0/24  gateway 10.0.2.2  dns 10.0.2.3",
+ * "fwd   127.0.0.1:2222 -> 10.0.2.15:22/tcp". */
+static char *
+node_extra_lines (json_t *node, char *cell)
+{
+  json_t *nat = json_object_get (node, "nat"), *p;
+  size_t i, k;
+  static const char *const lists[] = { "ports", "hostfwd" };
+
+  if (nat)
+    {
+      char *next = loom_xasprintf ("%s\nnat   %s  gateway %s  dns %s  dhcp from %s", cell,
+                                   or_dash (jstr (nat, "network")), or_dash (jstr (nat, "gateway")),
+                                   or_dash (jstr (nat, "dns")), or_dash (jstr (nat, "dhcp_start")));
+      free (cell);
+      cell = next;
+    }
+  for (k = 0; k < 2; k++)
+    json_array_foreach (json_object_get (k == 0 ? node : nat, lists[k]), i, p)
+      {
+        const char *host = or_dash (jstr (p, "host"));
+        const char *addr = jstr (p, "addr");
+        bool v6 = strchr (host, ':') != NULL;
+        char *next = loom_xasprintf (
+            "%s\n%s  %s%s%s:%lld -> %s%s%lld/%s", cell, k == 0 ? "port" : "fwd ", v6 ? "[" : "",
+            host, v6 ? "]" : "", json_integer_value (json_object_get (p, "host_port")),
+            addr ? addr : "", addr ? ":" : "", json_integer_value (json_object_get (p, "port")),
+            or_dash (jstr (p, "proto")));
+        free (cell);
+        cell = next;
+      }
+  if (strncmp (cell, "-\n", 2) == 0)
+    memmove (cell, cell + 2, strlen (cell + 2) + 1);
+  return cell;
+}
+
 void
 loom_cli_print_table (json_t *const *states, size_t n, FILE *out)
 {
@@ -595,13 +633,27 @@ loom_cli_print_table (json_t *const *states, size_t n, FILE *out)
           row[2] = loom_xstrdup (or_dash (jstr (node, "kind")));
           row[3] = loom_xstrdup (or_dash (jstr (node, "state")));
           row[4] = loom_xstrdup (or_dash (jstr (node, "netns")));
-          row[5] = iface_cell (node, &w);
+          row[5] = node_extra_lines (node, iface_cell (node, &w));
         }
     }
   table_print (&t, out);
   for (i = 0; i < t.nrows * t.ncols; i++)
     free (t.cells[i]);
   free (t.cells);
+  /* Containers that are not simply running say why (exit status, OOM kills). */
+  for (l = 0; l < n; l++)
+    json_array_foreach (json_object_get (states[l], "nodes"), i, node)
+      {
+        json_t *ps = json_object_get (node, "process");
+        const char *st = jstr (ps, "state");
+        if (ps && st
+            && (strcmp (st, "running") != 0
+                || json_integer_value (json_object_get (ps, "oom_kills")) > 0))
+          {
+            loom_autofree char *d = loom_container_describe (ps);
+            fprintf (out, "%s: %s\n", or_dash (jstr (node, "name")), d);
+          }
+      }
   /* The supervisor owns captures, routing daemons and impairments: say when it is not
    * there, and how to bring it back. */
   for (l = 0; l < n; l++)

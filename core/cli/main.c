@@ -11,12 +11,15 @@
 #include "core/cli/cli.h"
 #include "core/lab.h"
 #include "core/log.h"
+#include "core/netns.h"
 #include "core/util.h"
 
 const struct loom_cmd *const loom_cmds[] = {
   &loom_cmd_deploy, &loom_cmd_destroy,  &loom_cmd_inspect, &loom_cmd_list, &loom_cmd_exec,
-  &loom_cmd_shell,  &loom_cmd_capture,  &loom_cmd_pcap,    &loom_cmd_link, &loom_cmd_node, &loom_cmd_supervisor,
-  &loom_cmd_validate, &loom_cmd_version, &loom_cmd_help, &loom_cmd_supervise, NULL,
+  &loom_cmd_shell,  &loom_cmd_capture,  &loom_cmd_pcap,    &loom_cmd_link, &loom_cmd_node, &loom_cmd_console, &loom_cmd_logs, &loom_cmd_supervisor,
+  &loom_cmd_validate, &loom_cmd_version, &loom_cmd_help, &loom_cmd_supervise,
+  &loom_cmd_image,
+  NULL,
 };
 
 const struct loom_cmd *
@@ -248,6 +251,9 @@ main (int argc, char **argv)
   int c;
 
   loom_cli_start_time = loom_now ();
+  /* Remember the namespace we started in before any code (the supervisor's services
+   * too) enters a node's: loom_netns_host_fd() is the way back. */
+  loom_netns_host_fd ();
   /* Line-buffered even into a pipe, so our lines and a spawned command's output (and
    * stderr) come out in the order they happened. */
   setvbuf (stdout, NULL, _IOLBF, 0);

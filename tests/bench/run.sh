@@ -43,6 +43,10 @@
 #   BENCH_IMPAIR=1             0: skip the impairment runs
 #   BENCH_CAP_DEPLOY_N=1000    star size for deploy with capture on vs off (0: skip)
 #   BENCH_CAP_MEM_SIZES="100 1000"  captured links for the supervisor memory ("": skip)
+#   BENCH_VM=1                 0: skip the VM benchmark (tests/bench/vm.sh; its own knobs)
+#   BENCH_PORTS=1              0: skip the published-port and nat-node benchmark
+#                              (tests/bench/ports.sh)
+#   BENCH_CONTAINERS=1         0: skip the container benchmark (tests/bench/containers.sh)
 set -u
 
 NL=${1:-build/netloom}
@@ -1169,6 +1173,20 @@ report() {
 
 mkdir -p "$(dirname "$OUT")"
 report >"$OUT"
+# VMs: their own script adds their section (BENCH_VM=0 skips it).
+if [ "${BENCH_VM:-1}" != 0 ]; then
+  BENCH_OUT="$OUT" sh "$here/vm.sh" "$NL" >/dev/null || echo "FAIL vm bench" >>"$RES"
+fi
+# Published ports and the nat node: theirs too (BENCH_PORTS=0 skips it).
+if [ "${BENCH_PORTS:-1}" != 0 ]; then
+  BENCH_OUT="$OUT" BENCH_IPERF_TIME="$IPERF_TIME" sh "$here/ports.sh" "$NL" >/dev/null \
+    || echo "FAIL ports bench" >>"$RES"
+fi
+# Containers: theirs too (BENCH_CONTAINERS=0 skips it).
+if [ "${BENCH_CONTAINERS:-1}" != 0 ]; then
+  BENCH_OUT="$OUT" BENCH_REPS="$REPS" sh "$here/containers.sh" "$NL" >/dev/null \
+    || echo "FAIL containers bench" >>"$RES"
+fi
 cat "$OUT"
 log "wrote $OUT"
 if grep -q FAIL "$RES"; then

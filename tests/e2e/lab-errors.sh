@@ -183,11 +183,12 @@ topology:
 EOF
 run "$NETLOOM" validate clab.yaml
 assert "kind: linux: validate exits 2" rc_is 2
-assert "kind: linux: 'needs container support' at 6:13" \
-  err_has_fixed "clab.yaml:6:13: error: node 'srl': kind linux needs container support"
+assert "kind: linux: an image not in the store is an error at the image, 7:14" \
+  err_has_fixed "clab.yaml:7:14: error: node 'srl': "
+assert "kind: linux: the error names the image" err_has_fixed "alpine"
 run "$NETLOOM" deploy clab.yaml
 assert "kind: linux: deploy exits 2" rc_is 2
-assert "kind: linux: deploy says 'needs container support'" err_has_fixed "needs container support"
+assert "kind: linux: deploy names the missing image" err_has_fixed "alpine"
 assert "kind: linux: deploy creates no namespace" no_netns_of "$PFX"
 assert "kind: linux: deploy creates no state dir" test ! -e "$NETLOOM_RUN_DIR/clab"
 

@@ -3190,7 +3190,7 @@ START_TEST (test_nat_errors)
                "'routes' is not allowed on a nat node: its address comes from its "
                "'network' (10.0.2.0/24 by default); n2 is a nat");
   ck_error_at (8, 16,
-               "expected an IPv4 network with a prefix length from 8 to 30 and the host "
+               "expected an IPv4 network with a prefix length from 8 to 27 and the host "
                "bits zero (as in 10.0.2.0/24) for 'network', found '10.0.2.1/24'");
   ck_error_at (9, 37,
                "invalid hostfwd '2222:22': expected [host_addr:]host_port:lab_addr:"
