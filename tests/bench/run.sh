@@ -30,7 +30,8 @@
 # Environment knobs (for quick runs while developing):
 #   BENCH_SIZES="10 100 1000"  the N values ("": none, e.g. to run only the capture cost:
 #                              BENCH_SIZES= BENCH_MN_MAX=0 BENCH_CAP_DEPLOY_N=0
-#                              BENCH_CAP_MEM_SIZES= BENCH_IMPAIR=0 BENCH_OUT=/tmp/x.md)
+#                              BENCH_CAP_MEM_SIZES= BENCH_IMPAIR=0 BENCH_VM=0 BENCH_PORTS=0
+#                              BENCH_CONTAINERS=0 BENCH_OUT=/tmp/x.md)
 #   BENCH_MN_MAX=1000          largest N for which Mininet runs (0: no Mininet)
 #   BENCH_MN_TIMEOUT=300       seconds cap for one Mininet run (linear,1000 does not
 #                              finish in 600 s here; the cap keeps the bench ~10 min)
