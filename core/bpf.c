@@ -130,6 +130,52 @@ loom_bpf_finish (struct loom_bpf *p)
     }
 }
 
+void
+loom_bpf_emit_ring_copy (struct loom_bpf *p, const struct loom_bpf_ring_copy *rc)
+{
+  int copied = loom_bpf_new_label (p), failed = loom_bpf_new_label (p);
+  size_t i;
+
+  for (i = 0; i < rc->n_classes; i++)
+    {
+      int next = loom_bpf_new_label (p);
+
+      if (i + 1 < rc->n_classes)
+        loom_bpf_jump (p, BPF_JGT, rc->len_reg, (int32_t) rc->classes[i], next);
+      loom_bpf_ld_map (p, BPF_REG_1, rc->ring_fd);
+      loom_bpf_mov_imm (p, BPF_REG_2, (int32_t) (rc->meta_size + rc->classes[i]));
+      loom_bpf_mov_imm (p, BPF_REG_3, 0);
+      loom_bpf_call (p, BPF_FUNC_ringbuf_reserve);
+      loom_bpf_jump (p, BPF_JEQ, BPF_REG_0, 0, rc->full_label);
+      loom_bpf_mov_reg (p, BPF_REG_9, BPF_REG_0);
+      rc->meta (p, rc->arg);
+      loom_bpf_mov_reg (p, BPF_REG_1, BPF_REG_6);
+      loom_bpf_mov_imm (p, BPF_REG_2, 0);
+      loom_bpf_mov_reg (p, BPF_REG_3, BPF_REG_9);
+      loom_bpf_alu_imm (p, BPF_ADD, BPF_REG_3, (int32_t) rc->meta_size);
+      loom_bpf_mov_reg (p, BPF_REG_4, rc->len_reg);
+      loom_bpf_call (p, BPF_FUNC_skb_load_bytes);
+      loom_bpf_jump (p, BPF_JNE, BPF_REG_0, 0, failed);
+      loom_bpf_jump (p, BPF_JA, 0, 0, copied);
+      loom_bpf_label (p, next);
+    }
+  /* The paths of all classes join here: the verifier follows each on its own, with
+   * R9 a record of that class's size. */
+  loom_bpf_label (p, copied);
+  if (rc->flags)
+    rc->flags (p, rc->arg);
+  else
+    loom_bpf_mov_imm (p, BPF_REG_2, 0);
+  loom_bpf_mov_reg (p, BPF_REG_1, BPF_REG_9);
+  loom_bpf_call (p, BPF_FUNC_ringbuf_submit);
+  loom_bpf_jump (p, BPF_JA, 0, 0, rc->done_label);
+  loom_bpf_label (p, failed);
+  loom_bpf_mov_reg (p, BPF_REG_1, BPF_REG_9);
+  loom_bpf_mov_imm (p, BPF_REG_2, 0);
+  loom_bpf_call (p, BPF_FUNC_ringbuf_discard);
+  loom_bpf_jump (p, BPF_JA, 0, 0, rc->failed_label);
+}
+
 int
 loom_bpf_load_tc (struct loom_bpf *p, const char *name, loom_error_t *err)
 {
@@ -213,22 +259,23 @@ loom_bpf_ring_pending (const struct loom_bpf_ring *r)
 {
   if (r->prod == NULL)
     return false;
-  return __atomic_load_n ((unsigned long *) r->prod, __ATOMIC_ACQUIRE)
-         != __atomic_load_n ((unsigned long *) r->cons, __ATOMIC_ACQUIRE);
+  return __atomic_load_n ((unsigned long *) r->prod, __ATOMIC_ACQUIRE) != r->read_pos;
 }
 
-int
-loom_bpf_ring_consume (struct loom_bpf_ring *r, loom_bpf_ring_cb cb, void *ctx, int max)
+/* Walks the records after r->read_pos; with release, hands each slot back as soon as
+ * cb returns. */
+static int
+ring_walk (struct loom_bpf_ring *r, loom_bpf_ring_cb cb, void *ctx, int max, bool release)
 {
   unsigned long *cons_pos = r->cons, *prod_pos = r->prod;
   uint8_t *data = (uint8_t *) r->prod + r->page;
-  unsigned long cons = __atomic_load_n (cons_pos, __ATOMIC_ACQUIRE);
+  unsigned long pos = r->read_pos;
   unsigned long prod = __atomic_load_n (prod_pos, __ATOMIC_ACQUIRE);
   int n = 0;
 
-  while (cons < prod && n < max)
+  while (pos < prod && n < max)
     {
-      uint32_t *hdr = (uint32_t *) (data + (cons & (r->size - 1)));
+      uint32_t *hdr = (uint32_t *) (data + (pos & (r->size - 1)));
       uint32_t len = __atomic_load_n (hdr, __ATOMIC_ACQUIRE);
       uint32_t clean = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
 
@@ -240,8 +287,29 @@ loom_bpf_ring_consume (struct loom_bpf_ring *r, loom_bpf_ring_cb cb, void *ctx, 
           cb ((const uint8_t *) hdr + BPF_RINGBUF_HDR_SZ, clean, ctx);
           n++;
         }
-      cons += (clean + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
-      __atomic_store_n (cons_pos, cons, __ATOMIC_RELEASE);
+      pos += (clean + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
+      r->read_pos = pos;
+      if (release)
+        __atomic_store_n (cons_pos, pos, __ATOMIC_RELEASE);
     }
   return n;
+}
+
+int
+loom_bpf_ring_consume (struct loom_bpf_ring *r, loom_bpf_ring_cb cb, void *ctx, int max)
+{
+  return ring_walk (r, cb, ctx, max, true);
+}
+
+int
+loom_bpf_ring_read (struct loom_bpf_ring *r, loom_bpf_ring_cb cb, void *ctx, int max)
+{
+  return ring_walk (r, cb, ctx, max, false);
+}
+
+void
+loom_bpf_ring_release (struct loom_bpf_ring *r)
+{
+  if (r->cons)
+    __atomic_store_n ((unsigned long *) r->cons, r->read_pos, __ATOMIC_RELEASE);
 }

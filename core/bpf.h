@@ -12,7 +12,7 @@
 #include "core/error.h"
 
 #define LOOM_BPF_MAX_INSNS 512
-#define LOOM_BPF_MAX_LABELS 32
+#define LOOM_BPF_MAX_LABELS 64
 
 struct loom_bpf
 {
@@ -50,6 +50,30 @@ void loom_bpf_exit (struct loom_bpf *p);
 /* Resolves the labels; call once, after the last instruction. */
 void loom_bpf_finish (struct loom_bpf *p);
 
+/* The "copy this frame into a ring record" sequence that capture and impairment share:
+ * reserve a record of the smallest size class that holds len_reg bytes (a reservation's
+ * size must be a constant), let meta() store the program's metadata at the record's
+ * start, bpf_skb_load_bytes the frame after it, and submit. The record is in R9.
+ * The caller has bounded len_reg to [1, the last class] (the verifier needs it) and
+ * keeps in R6 the skb. */
+struct loom_bpf_ring_copy
+{
+  int ring_fd;
+  const uint32_t *classes; /* frame bytes per class, ascending */
+  size_t n_classes;
+  uint32_t meta_size; /* bytes before the frame; a multiple of 8 */
+  int len_reg;        /* bytes to copy: R7 or R8 */
+  /* Stores the metadata at R9 + 0 .. meta_size. May use R0-R5; len_reg is intact. */
+  void (*meta) (struct loom_bpf *p, const void *arg);
+  /* Optional: leaves the submit flags in R2 (0 when NULL). May use R0-R5, R7 and R8. */
+  void (*flags) (struct loom_bpf *p, const void *arg);
+  const void *arg;
+  int full_label;   /* no room in the ring: nothing was reserved */
+  int failed_label; /* the copy failed: the record was discarded */
+  int done_label;   /* submitted */
+};
+void loom_bpf_emit_ring_copy (struct loom_bpf *p, const struct loom_bpf_ring_copy *rc);
+
 /* Loads a tc (sched_cls) program; returns its fd. The verifier's log is in the error. */
 int loom_bpf_load_tc (struct loom_bpf *p, const char *name, loom_error_t *err);
 /* Creates a map; returns its fd. */
@@ -64,6 +88,7 @@ struct loom_bpf_ring
   size_t page;
   void *cons; /* consumer page (read-write) */
   void *prod; /* producer page + the data mapped twice in a row (read-only) */
+  unsigned long read_pos; /* records before this were handed out (>= the consumer pos) */
 };
 
 int loom_bpf_ring_open (struct loom_bpf_ring *r, size_t size, const char *name,
@@ -74,5 +99,11 @@ bool loom_bpf_ring_pending (const struct loom_bpf_ring *r);
 /* Hands up to max waiting records to cb (which must not keep rec). Returns how many. */
 typedef void (*loom_bpf_ring_cb) (const uint8_t *rec, uint32_t len, void *ctx);
 int loom_bpf_ring_consume (struct loom_bpf_ring *r, loom_bpf_ring_cb cb, void *ctx, int max);
+/* Zero-copy reading: hands up to max waiting records to cb like consume, but leaves
+ * them in the ring, so rec stays valid (the producers cannot reuse its slot) until
+ * loom_bpf_ring_release(). Returns how many. */
+int loom_bpf_ring_read (struct loom_bpf_ring *r, loom_bpf_ring_cb cb, void *ctx, int max);
+/* Gives every record read so far back to the producers. */
+void loom_bpf_ring_release (struct loom_bpf_ring *r);
 
 #endif

@@ -49,7 +49,7 @@ loom_bpfcap_open (struct loom_bpfcap *c, uint32_t n_links, int ifindex_base, uin
   struct loom_bpf *p;
 
   memset (c, 0, sizeof *c);
-  c->ring.fd = c->drops_fd = c->prog_in = c->prog_out = -1;
+  c->ring.fd = c->drops_fd = c->wake_fd = c->prog_in = c->prog_out = -1;
   c->ifindex_base = ifindex_base;
   c->n_links = n_links ? n_links : 1;
   c->snaplen = snaplen > LOOM_BPFCAP_SNAPLEN_MAX ? LOOM_BPFCAP_SNAPLEN_MAX : snaplen;
@@ -57,6 +57,9 @@ loom_bpfcap_open (struct loom_bpfcap *c, uint32_t n_links, int ifindex_base, uin
     return -1;
   c->drops_fd = loom_bpf_map_create (BPF_MAP_TYPE_ARRAY, 4, 8, c->n_links, "loom_capdrops", err);
   if (c->drops_fd < 0)
+    return -1;
+  c->wake_fd = loom_bpf_map_create (BPF_MAP_TYPE_ARRAY, 4, 8, 1, "loom_capwake", err);
+  if (c->wake_fd < 0)
     return -1;
   c->mono_to_real = clock_offset ();
   p = loom_xmalloc (sizeof *p);
@@ -73,17 +76,83 @@ loom_bpfcap_open (struct loom_bpfcap *c, uint32_t n_links, int ifindex_base, uin
   return c->prog_out >= 0 ? 0 : -1;
 }
 
+struct cap_prog
+{
+  const struct loom_bpfcap *c;
+  int dir;
+};
+
+/* The record's metadata: link (kept at fp-8), direction, length, captured length and
+ * the time. */
+static void
+cap_meta (struct loom_bpf *p, const void *arg)
+{
+  const struct cap_prog *cp = arg;
+
+  loom_bpf_load (p, BPF_W, R0, R10, -8);
+  loom_bpf_store (p, BPF_W, R9, 0, R0);
+  loom_bpf_store_imm (p, BPF_W, R9, 4, cp->dir);
+  loom_bpf_store (p, BPF_W, R9, 8, R7);
+  loom_bpf_store (p, BPF_W, R9, 12, R8);
+  loom_bpf_call (p, BPF_FUNC_ktime_get_ns);
+  loom_bpf_store (p, BPF_DW, R9, 16, R0);
+}
+
+/* Wakes the supervisor once a batch has gathered (it also drains on a short timer),
+ * and then once per batch: only when the consumer position moved since the last
+ * wakeup. A wakeup is an interrupt raised on the sending CPU; one per frame, while
+ * the supervisor is busy anyway, cost the senders more than the copy. Two CPUs may
+ * both wake it now and then: harmless. */
+static void
+cap_flags (struct loom_bpf *p, const void *arg)
+{
+  const struct cap_prog *cp = arg;
+  int wake = loom_bpf_new_label (p), quiet = loom_bpf_new_label (p), done = loom_bpf_new_label (p);
+
+  loom_bpf_ld_map (p, R1, cp->c->ring.fd);
+  loom_bpf_mov_imm (p, R2, BPF_RB_AVAIL_DATA);
+  loom_bpf_call (p, BPF_FUNC_ringbuf_query);
+  loom_bpf_jump (p, BPF_JLE, R0, (int32_t) LOOM_BPFCAP_WAKE_AT (cp->c->ring.size), quiet);
+  loom_bpf_ld_map (p, R1, cp->c->ring.fd);
+  loom_bpf_mov_imm (p, R2, BPF_RB_CONS_POS);
+  loom_bpf_call (p, BPF_FUNC_ringbuf_query);
+  loom_bpf_mov_reg (p, R7, R0);
+  loom_bpf_store_imm (p, BPF_W, R10, -16, 0);
+  loom_bpf_ld_map (p, R1, cp->c->wake_fd);
+  loom_bpf_mov_reg (p, R2, R10);
+  loom_bpf_alu_imm (p, BPF_ADD, R2, -16);
+  loom_bpf_call (p, BPF_FUNC_map_lookup_elem);
+  loom_bpf_jump (p, BPF_JEQ, R0, 0, wake);
+  loom_bpf_load (p, BPF_DW, R1, R0, 0);
+  loom_bpf_jump_reg (p, BPF_JEQ, R1, R7, quiet);
+  loom_bpf_store (p, BPF_DW, R0, 0, R7);
+  loom_bpf_label (p, wake);
+  loom_bpf_mov_imm (p, R2, BPF_RB_FORCE_WAKEUP);
+  loom_bpf_jump (p, BPF_JA, 0, 0, done);
+  loom_bpf_label (p, quiet);
+  loom_bpf_mov_imm (p, R2, BPF_RB_NO_WAKEUP);
+  loom_bpf_label (p, done);
+}
+
 /* The program for one direction of every link: the link is the interface's index
  * minus ifindex_base, kept on the stack at fp-8 (r6-r9 are all taken). */
 static void
 build_prog (struct loom_bpf *p, const struct loom_bpfcap *c, int dir)
 {
   /* Size classes: a record is reserved at the smallest that holds the frame (the
-   * ring does not waste 64 KiB on an ARP request). */
-  uint32_t classes[] = { 128, 512, 1536, 9216, 65536, LOOM_BPFCAP_SNAPLEN_MAX };
+   * ring does not waste 64 KiB on an ARP request); TCP's super-frames spread over
+   * the larger ones. */
+  static const uint32_t all[]
+      = { 128, 512, 1536, 4096, 9216, 16384, 24576, 32768, 49152, 65536, LOOM_BPFCAP_SNAPLEN_MAX };
+  uint32_t classes[sizeof all / sizeof all[0]];
+  struct cap_prog cp = { c, dir };
   int out = loom_bpf_new_label (p), drop = loom_bpf_new_label (p);
   uint32_t snap = c->snaplen;
-  size_t i;
+  size_t i, n = 0;
+
+  for (i = 0; i < sizeof all / sizeof all[0] && all[i] < snap; i++)
+    classes[n++] = all[i];
+  classes[n++] = snap;
 
   loom_bpf_mov_reg (p, R6, R1);
   loom_bpf_load (p, BPF_W, R0, R6, offsetof (struct __sk_buff, ifindex));
@@ -101,60 +170,22 @@ build_prog (struct loom_bpf *p, const struct loom_bpfcap *c, int dir)
   }
   loom_bpf_jump (p, BPF_JLT, R8, 1, out);
 
-  for (i = 0; i < sizeof classes / sizeof classes[0]; i++)
-    {
-      uint32_t size = classes[i] < snap ? classes[i] : snap;
-      int next = loom_bpf_new_label (p), failed = loom_bpf_new_label (p);
-      bool last = classes[i] >= snap;
-
-      if (!last)
-        loom_bpf_jump (p, BPF_JGT, R8, (int32_t) size, next);
-      loom_bpf_ld_map (p, R1, c->ring.fd);
-      loom_bpf_mov_imm (p, R2, (int32_t) (META_SIZE + size));
-      loom_bpf_mov_imm (p, R3, 0);
-      loom_bpf_call (p, BPF_FUNC_ringbuf_reserve);
-      loom_bpf_jump (p, BPF_JEQ, R0, 0, drop);
-      loom_bpf_mov_reg (p, R9, R0);
-      loom_bpf_load (p, BPF_W, R0, R10, -8);
-      loom_bpf_store (p, BPF_W, R9, 0, R0);
-      loom_bpf_store_imm (p, BPF_W, R9, 4, dir);
-      loom_bpf_store (p, BPF_W, R9, 8, R7);
-      loom_bpf_store (p, BPF_W, R9, 12, R8);
-      loom_bpf_call (p, BPF_FUNC_ktime_get_ns);
-      loom_bpf_store (p, BPF_DW, R9, 16, R0);
-      loom_bpf_mov_reg (p, R1, R6);
-      loom_bpf_mov_imm (p, R2, 0);
-      loom_bpf_mov_reg (p, R3, R9);
-      loom_bpf_alu_imm (p, BPF_ADD, R3, META_SIZE);
-      loom_bpf_mov_reg (p, R4, R8);
-      loom_bpf_call (p, BPF_FUNC_skb_load_bytes);
-      loom_bpf_jump (p, BPF_JNE, R0, 0, failed);
-      /* Wake the supervisor only once a good batch waits (it also drains on a short
-       * timer): a wakeup per frame would cost more than the copy. */
-      {
-        int wake = loom_bpf_new_label (p), submit = loom_bpf_new_label (p);
-        loom_bpf_ld_map (p, R1, c->ring.fd);
-        loom_bpf_mov_imm (p, R2, BPF_RB_AVAIL_DATA);
-        loom_bpf_call (p, BPF_FUNC_ringbuf_query);
-        loom_bpf_jump (p, BPF_JGT, R0, (int32_t) (c->ring.size / 16), wake);
-        loom_bpf_mov_imm (p, R2, BPF_RB_NO_WAKEUP);
-        loom_bpf_jump (p, BPF_JA, 0, 0, submit);
-        loom_bpf_label (p, wake);
-        loom_bpf_mov_imm (p, R2, BPF_RB_FORCE_WAKEUP);
-        loom_bpf_label (p, submit);
-      }
-      loom_bpf_mov_reg (p, R1, R9);
-      loom_bpf_call (p, BPF_FUNC_ringbuf_submit);
-      loom_bpf_jump (p, BPF_JA, 0, 0, out);
-      loom_bpf_label (p, failed);
-      loom_bpf_mov_reg (p, R1, R9);
-      loom_bpf_mov_imm (p, R2, 0);
-      loom_bpf_call (p, BPF_FUNC_ringbuf_discard);
-      loom_bpf_jump (p, BPF_JA, 0, 0, out);
-      loom_bpf_label (p, next);
-      if (last)
-        break;
-    }
+  {
+    struct loom_bpf_ring_copy rc = {
+      .ring_fd = c->ring.fd,
+      .classes = classes,
+      .n_classes = n,
+      .meta_size = META_SIZE,
+      .len_reg = R8,
+      .meta = cap_meta,
+      .flags = cap_flags,
+      .arg = &cp,
+      .full_label = drop,
+      .failed_label = out,
+      .done_label = out,
+    };
+    loom_bpf_emit_ring_copy (p, &rc);
+  }
 
   /* No room in the ring: count it against the link. */
   loom_bpf_label (p, drop);
@@ -230,10 +261,16 @@ on_record (const uint8_t *rec, uint32_t len, void *ctx)
 }
 
 int
-loom_bpfcap_consume (struct loom_bpfcap *c, loom_bpfcap_cb cb, void *ctx, int max)
+loom_bpfcap_read (struct loom_bpfcap *c, loom_bpfcap_cb cb, void *ctx, int max)
 {
   struct consume_ctx x = { c, cb, ctx };
-  return loom_bpf_ring_consume (&c->ring, on_record, &x, max);
+  return loom_bpf_ring_read (&c->ring, on_record, &x, max);
+}
+
+void
+loom_bpfcap_release (struct loom_bpfcap *c)
+{
+  loom_bpf_ring_release (&c->ring);
 }
 
 uint64_t
@@ -257,9 +294,11 @@ loom_bpfcap_close (struct loom_bpfcap *c)
   loom_bpf_ring_close (&c->ring);
   if (c->drops_fd >= 0)
     close (c->drops_fd);
+  if (c->wake_fd >= 0)
+    close (c->wake_fd);
   if (c->prog_in >= 0)
     close (c->prog_in);
   if (c->prog_out >= 0)
     close (c->prog_out);
-  c->drops_fd = c->prog_in = c->prog_out = -1;
+  c->drops_fd = c->wake_fd = c->prog_in = c->prog_out = -1;
 }

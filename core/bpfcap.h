@@ -18,12 +18,16 @@
 struct nl_sock;
 
 #define LOOM_BPFCAP_RING_DEFAULT (16u << 20)
+#define LOOM_BPFCAP_RING_MIN (8u << 20)
+/* The programs wake the supervisor once this much waits in a ring of size s. */
+#define LOOM_BPFCAP_WAKE_AT(s) ((s) / 8)
 #define LOOM_BPFCAP_SNAPLEN_MAX 262144
 
 struct loom_bpfcap
 {
   struct loom_bpf_ring ring;
   int drops_fd;
+  int wake_fd; /* consumer position at the last wakeup */
   uint32_t n_links;
   uint32_t snaplen;
   int64_t mono_to_real; /* add to bpf_ktime_get_ns() for wall-clock time */
@@ -47,8 +51,13 @@ int loom_bpfcap_attach (struct loom_bpfcap *c, struct nl_sock *sk, int ifindex, 
 int loom_bpfcap_fd (const struct loom_bpfcap *c);
 
 typedef int (*loom_bpfcap_cb) (uint32_t link_id, const struct loom_frame *fr, void *ctx);
-/* Hands up to max waiting frames to cb (which must not keep fr->data). Returns how many. */
-int loom_bpfcap_consume (struct loom_bpfcap *c, loom_bpfcap_cb cb, void *ctx, int max);
+/* Hands up to max waiting frames to cb, in the order the programs submitted them.
+ * fr->data points into the ring and stays valid until loom_bpfcap_release(): the
+ * caller may queue it for writing (zero-copy) and release once it is written.
+ * Returns how many. */
+int loom_bpfcap_read (struct loom_bpfcap *c, loom_bpfcap_cb cb, void *ctx, int max);
+/* Gives the ring room of every frame read so far back to the programs. */
+void loom_bpfcap_release (struct loom_bpfcap *c);
 /* Whether frames wait in the ring. The programs wake the fd only once a batch has
  * gathered, so the consumer also checks this on a short timer. */
 bool loom_bpfcap_pending (const struct loom_bpfcap *c);

@@ -1,6 +1,7 @@
 /* Capture sockets and pcapng file rings (see capture.h). A quiet link costs one socket
  * and one open file: frames are read in batches with recvmmsg, and the kernel keeps no
  * ring of its own for a socket until frames arrive. */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,9 +15,9 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
 #include "core/capture.h"
 #include "core/netns.h"
@@ -188,10 +189,56 @@ cmp_file (const void *a, const void *b)
   return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* At most IOV_MAX (1024) iovecs a writev: 341 frames. */
+#define RING_QUEUE_MAX 341
+
+/* Writes the queue out (3 iovecs a frame: head, data, tail), however many writev
+ * calls it takes. */
+static int
+ring_write_queue (struct loom_ring *ring, loom_error_t *err)
+{
+  struct iovec vec[3 * RING_QUEUE_MAX], *iov = vec;
+  int n = 0;
+  size_t i;
+
+  for (i = 0; i < ring->n_queued; i++)
+    {
+      struct loom_ring_blk *b = &ring->blk[i];
+      vec[n++] = (struct iovec){ b->head, sizeof b->head };
+      vec[n++] = (struct iovec){ (void *) b->data, b->caplen };
+      vec[n++] = (struct iovec){ b->tail, b->tail_len };
+    }
+  ring->n_queued = 0;
+  while (n > 0)
+    {
+      ssize_t w = writev (ring->fd, iov, n);
+      if (w < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return loom_error_make (err, errno, "writing %s/%s", ring->dir, ring->name);
+        }
+      /* Short write (a full disk, a signal): go on after what went out. */
+      while (n > 0 && (size_t) w >= iov->iov_len)
+        {
+          w -= iov->iov_len;
+          iov++;
+          n--;
+        }
+      if (n > 0)
+        {
+          iov->iov_base = (uint8_t *) iov->iov_base + w;
+          iov->iov_len -= w;
+        }
+    }
+  return 0;
+}
+
 static int
 ring_open_next (struct loom_ring *ring, struct loom_ring_set *set, loom_error_t *err)
 {
   loom_autofree char *path = NULL;
+  loom_autofree uint8_t *hdr = NULL;
   struct loom_pcapng_if ifc = {
     .name = ring->if_name,
     .comment = ring->comment,
@@ -203,12 +250,20 @@ ring_open_next (struct loom_ring *ring, struct loom_ring_set *set, loom_error_t 
   if (ring->n_files == 0 && loom_mkdir_p (ring->dir, 0755, err) < 0)
     return -1;
   path = ring_path (ring, ring->next_seq);
-  ring->f = fopen (path, "we");
-  if (ring->f == NULL)
-    return loom_error_make (err, errno, "create %s", path);
-  w = loom_pcapng_write_header (ring->f, ring->comment, &ifc, 1, err);
+  w = loom_pcapng_header_bytes (&hdr, ring->comment, &ifc, 1, err);
   if (w < 0)
     return -1;
+  ring->fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (ring->fd < 0)
+    return loom_error_make (err, errno, "create %s", path);
+  if (write (ring->fd, hdr, w) != w)
+    {
+      int e = errno ? errno : EIO;
+      close (ring->fd);
+      ring->fd = -1;
+      unlink (path);
+      return loom_error_make (err, e, "write %s", path);
+    }
   ring->cur_size = w;
   LOOM_PUSH (ring->files, ring->n_files, ((struct loom_ring_file){ ring->next_seq, (uint64_t) w }));
   ring->next_seq++;
@@ -224,6 +279,7 @@ loom_ring_open (struct loom_ring *ring, struct loom_ring_set *set, loom_error_t 
   DIR *d;
   struct dirent *de;
 
+  ring->fd = -1;
   d = opendir (ring->dir);
   if (d == NULL)
     {
@@ -269,7 +325,7 @@ ring_drop_oldest (struct loom_ring *ring, struct loom_ring_set *set)
 {
   loom_autofree char *path = NULL;
 
-  if (ring->n_files < (ring->f ? 2u : 1u))
+  if (ring->n_files < (ring->fd >= 0 ? 2u : 1u))
     return false;
   path = ring_path (ring, ring->files[0].seq);
   unlink (path);
@@ -288,7 +344,7 @@ set_drop_one (struct loom_ring_set *set)
   size_t i;
 
   for (i = 0; i < set->n; i++)
-    if (set->rings[i]->n_files > (set->rings[i]->f ? 1u : 0u)
+    if (set->rings[i]->n_files > (set->rings[i]->fd >= 0 ? 1u : 0u)
         && (best == NULL || set->rings[i]->total > best->total))
       best = set->rings[i];
   return best && ring_drop_oldest (best, set);
@@ -300,9 +356,11 @@ loom_ring_write (struct loom_ring *ring, struct loom_ring_set *set, const struct
 {
   /* An upper bound on the block: fixed fields, padded data, the flags option. */
   uint64_t need = 48 + ((fr->caplen + 3) & ~3u);
+  struct loom_ring_blk *b;
+  size_t tail_len;
   long w;
 
-  if (ring->f == NULL)
+  if (ring->fd < 0)
     {
       /* The first frame of this run: a file of its own (files are made lazily, so a
        * quiet link costs no file and a big lab starts fast). */
@@ -311,9 +369,10 @@ loom_ring_write (struct loom_ring *ring, struct loom_ring_set *set, const struct
     }
   else if (ring->cur_size + need > ring->file_size)
     {
-      fclose (ring->f);
-      ring->f = NULL;
-      if (ring_open_next (ring, set, err) < 0)
+      int r = ring_write_queue (ring, err);
+      close (ring->fd);
+      ring->fd = -1;
+      if (r < 0 || ring_open_next (ring, set, err) < 0)
         return -1;
     }
   while (ring->total + need > ring->limit && ring_drop_oldest (ring, set))
@@ -323,10 +382,25 @@ loom_ring_write (struct loom_ring *ring, struct loom_ring_set *set, const struct
   /* Still no room: the caps win over this frame. */
   if (ring->total + need > ring->limit || set->total + need > set->limit)
     return 0;
-  w = loom_pcapng_write_packet (ring->f, 0, fr->ts_ns, fr->data, fr->caplen, fr->origlen, fr->dir,
-                                err);
+  if (ring->n_queued == RING_QUEUE_MAX && ring_write_queue (ring, err) < 0)
+    return -1;
+  if (ring->n_queued == ring->cap_queued)
+    {
+      /* Grows with the link's traffic: a quiet link queues a few frames. */
+      ring->cap_queued = ring->cap_queued ? 2 * ring->cap_queued : 4;
+      if (ring->cap_queued > RING_QUEUE_MAX)
+        ring->cap_queued = RING_QUEUE_MAX;
+      ring->blk = loom_xrealloc (ring->blk, ring->cap_queued * sizeof *ring->blk);
+    }
+  b = &ring->blk[ring->n_queued];
+  w = loom_pcapng_packet_frame (b->head, b->tail, &tail_len, 0, fr->ts_ns, fr->caplen, fr->origlen,
+                                fr->dir, err);
   if (w < 0)
     return -1;
+  b->data = fr->data;
+  b->caplen = fr->caplen;
+  b->tail_len = tail_len;
+  ring->n_queued++;
   ring->cur_size += w;
   ring->files[ring->n_files - 1].size += w;
   ring->total += w;
@@ -337,18 +411,26 @@ loom_ring_write (struct loom_ring *ring, struct loom_ring_set *set, const struct
 }
 
 int
-loom_ring_flush (struct loom_ring *ring)
+loom_ring_flush (struct loom_ring *ring, loom_error_t *err)
 {
-  return ring->f ? fflush (ring->f) : 0;
+  return ring->fd >= 0 && ring->n_queued ? ring_write_queue (ring, err) : 0;
 }
 
 void
 loom_ring_close (struct loom_ring *ring)
 {
-  if (ring->f)
-    fclose (ring->f);
-  ring->f = NULL;
+  if (ring->fd >= 0)
+    {
+      loom_error_t err = NULL;
+      if (ring_write_queue (ring, &err) < 0)
+        loom_error_release (&err);
+      close (ring->fd);
+    }
+  ring->fd = -1;
   free (ring->files);
   ring->files = NULL;
   ring->n_files = 0;
+  free (ring->blk);
+  ring->blk = NULL;
+  ring->n_queued = ring->cap_queued = 0;
 }

@@ -44,7 +44,20 @@ int loom_capture_read (int fd, uint8_t *buf, uint32_t snaplen, struct loom_frame
 /* Frames the kernel dropped on the socket since the last call. */
 uint64_t loom_capture_drops (int fd);
 
-/* A ring of pcapng files in one directory: <dir>/<name>-<seq>.pcapng. */
+/* A frame queued for a ring's file: the enhanced packet block's head and tail; the
+ * data stays where the caller has it (the capture ring) until the queue is written. */
+struct loom_ring_blk
+{
+  uint8_t head[28];
+  uint8_t tail[20];
+  const void *data;
+  uint32_t caplen;
+  uint32_t tail_len;
+};
+
+/* A ring of pcapng files in one directory: <dir>/<name>-<seq>.pcapng. Frames are
+ * queued (zero-copy: an iovec points at each frame's bytes) and written with writev by
+ * loom_ring_flush(), which the caller calls before the bytes go away. */
 struct loom_ring
 {
   char *dir;
@@ -54,7 +67,9 @@ struct loom_ring
   uint32_t snaplen;
   uint64_t file_size; /* a file is rotated before it would grow past this */
   uint64_t limit;     /* the ring's files never total more than this */
-  FILE *f;
+  int fd;             /* the open file, or -1 */
+  struct loom_ring_blk *blk;   /* queued for fd */
+  size_t n_queued, cap_queued; /* frames */
   uint64_t cur_size;
   uint32_t next_seq;
   struct loom_ring_file
@@ -80,10 +95,13 @@ struct loom_ring_set
 /* Opens the ring: picks up files a previous run left (so a restarted supervisor keeps
  * counting). The directory and a new file are made by the first frame. */
 int loom_ring_open (struct loom_ring *ring, struct loom_ring_set *set, loom_error_t *err);
-/* Appends one frame, rotating and deleting old files to stay inside both caps. */
+/* Appends one frame, rotating and deleting old files to stay inside both caps. The
+ * frame's bytes are only referenced: they must stay as they are until the next
+ * loom_ring_flush() (or close) of this ring returns. */
 int loom_ring_write (struct loom_ring *ring, struct loom_ring_set *set, const struct loom_frame *fr,
                      loom_error_t *err);
-int loom_ring_flush (struct loom_ring *ring);
+/* Writes what is queued. */
+int loom_ring_flush (struct loom_ring *ring, loom_error_t *err);
 void loom_ring_close (struct loom_ring *ring);
 
 #endif

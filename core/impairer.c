@@ -110,14 +110,25 @@ chance (struct loom_impairer *im, uint32_t ppm)
 #define R9 BPF_REG_9
 #define R10 BPF_REG_10
 
+/* The record's metadata: end (kept at fp-8), length and the time. */
+static void
+imp_meta (struct loom_bpf *p, const void *arg)
+{
+  (void) arg;
+  loom_bpf_load (p, BPF_W, R0, R10, -8);
+  loom_bpf_store (p, BPF_W, R9, 0, R0);
+  loom_bpf_store (p, BPF_W, R9, 4, R7);
+  loom_bpf_call (p, BPF_FUNC_ktime_get_ns);
+  loom_bpf_store (p, BPF_DW, R9, 8, R0);
+}
+
 /* Copies the frame into the ring and takes it off the wire. Frames too big for the
  * largest class (offloads left on by someone) pass untouched. */
 static void
 build_prog (struct loom_bpf *p, const struct loom_impairer *im)
 {
-  uint32_t classes[] = { 256, 1536, 9216 };
+  static const uint32_t classes[] = { 256, 1536, 9216 };
   int pass = loom_bpf_new_label (p), take = loom_bpf_new_label (p);
-  size_t i;
 
   loom_bpf_mov_reg (p, R6, R1);
   loom_bpf_load (p, BPF_W, R0, R6, offsetof (struct __sk_buff, ifindex));
@@ -127,40 +138,20 @@ build_prog (struct loom_bpf *p, const struct loom_impairer *im)
   loom_bpf_load (p, BPF_W, R7, R6, offsetof (struct __sk_buff, len));
   loom_bpf_jump (p, BPF_JLT, R7, 14, pass);
   loom_bpf_jump (p, BPF_JGT, R7, 9216, pass);
-  for (i = 0; i < sizeof classes / sizeof classes[0]; i++)
-    {
-      int next = loom_bpf_new_label (p), failed = loom_bpf_new_label (p);
-      if (i + 1 < sizeof classes / sizeof classes[0])
-        loom_bpf_jump (p, BPF_JGT, R7, (int32_t) classes[i], next);
-      loom_bpf_ld_map (p, R1, im->ring.fd);
-      loom_bpf_mov_imm (p, R2, (int32_t) (META + classes[i]));
-      loom_bpf_mov_imm (p, R3, 0);
-      loom_bpf_call (p, BPF_FUNC_ringbuf_reserve);
-      loom_bpf_jump (p, BPF_JEQ, R0, 0, take); /* no room: the frame is lost */
-      loom_bpf_mov_reg (p, R9, R0);
-      loom_bpf_load (p, BPF_W, R0, R10, -8);
-      loom_bpf_store (p, BPF_W, R9, 0, R0);
-      loom_bpf_store (p, BPF_W, R9, 4, R7);
-      loom_bpf_call (p, BPF_FUNC_ktime_get_ns);
-      loom_bpf_store (p, BPF_DW, R9, 8, R0);
-      loom_bpf_mov_reg (p, R1, R6);
-      loom_bpf_mov_imm (p, R2, 0);
-      loom_bpf_mov_reg (p, R3, R9);
-      loom_bpf_alu_imm (p, BPF_ADD, R3, META);
-      loom_bpf_mov_reg (p, R4, R7);
-      loom_bpf_call (p, BPF_FUNC_skb_load_bytes);
-      loom_bpf_jump (p, BPF_JNE, R0, 0, failed);
-      loom_bpf_mov_reg (p, R1, R9);
-      loom_bpf_mov_imm (p, R2, 0);
-      loom_bpf_call (p, BPF_FUNC_ringbuf_submit);
-      loom_bpf_jump (p, BPF_JA, 0, 0, take);
-      loom_bpf_label (p, failed);
-      loom_bpf_mov_reg (p, R1, R9);
-      loom_bpf_mov_imm (p, R2, 0);
-      loom_bpf_call (p, BPF_FUNC_ringbuf_discard);
-      loom_bpf_jump (p, BPF_JA, 0, 0, pass);
-      loom_bpf_label (p, next);
-    }
+  {
+    struct loom_bpf_ring_copy rc = {
+      .ring_fd = im->ring.fd,
+      .classes = classes,
+      .n_classes = sizeof classes / sizeof classes[0],
+      .meta_size = META,
+      .len_reg = R7,
+      .meta = imp_meta,
+      .full_label = take, /* no room: the frame is lost */
+      .failed_label = pass,
+      .done_label = take,
+    };
+    loom_bpf_emit_ring_copy (p, &rc);
+  }
   /* STOLEN, not SHOT: the sender is told the frame went (as it did, to us); SHOT
    * would make every send fail with ENOBUFS and TCP count it as congestion. */
   loom_bpf_label (p, take);

@@ -136,13 +136,12 @@ write_all (FILE *f, const void *p, size_t len, loom_error_t *err)
 }
 
 long
-loom_pcapng_write_header (FILE *f, const char *comment, const struct loom_pcapng_if *ifs,
+loom_pcapng_header_bytes (uint8_t **out, const char *comment, const struct loom_pcapng_if *ifs,
                           size_t n_ifs, loom_error_t *err)
 {
   struct wbuf b = { NULL, 0 };
   size_t i, start;
   uint8_t tsresol = 9;
-  int ret;
 
   if (check_string (comment, "section comment", err) < 0)
     return -1;
@@ -181,20 +180,32 @@ loom_pcapng_write_header (FILE *f, const char *comment, const struct loom_pcapng
       put_option (&b, OPT_ENDOFOPT, NULL, 0);
       end_block (&b, start);
     }
-
-  ret = write_all (f, b.p, b.n, err);
-  free (b.p);
-  return ret < 0 ? -1 : (long) b.n;
+  *out = b.p;
+  return (long) b.n;
 }
 
 long
-loom_pcapng_write_packet (FILE *f, uint32_t if_id, uint64_t ts_ns, const void *data,
-                          uint32_t caplen, uint32_t origlen, enum loom_pkt_dir dir,
+loom_pcapng_write_header (FILE *f, const char *comment, const struct loom_pcapng_if *ifs,
+                          size_t n_ifs, loom_error_t *err)
+{
+  uint8_t *p = NULL;
+  long n = loom_pcapng_header_bytes (&p, comment, ifs, n_ifs, err);
+  int ret;
+
+  if (n < 0)
+    return -1;
+  ret = write_all (f, p, n, err);
+  free (p);
+  return ret < 0 ? -1 : n;
+}
+
+long
+loom_pcapng_packet_frame (uint8_t head[LOOM_PCAPNG_EPB_HEAD],
+                          uint8_t tail[LOOM_PCAPNG_EPB_TAIL_MAX], size_t *tail_len, uint32_t if_id,
+                          uint64_t ts_ns, uint32_t caplen, uint32_t origlen, enum loom_pkt_dir dir,
                           loom_error_t *err)
 {
-  static const uint8_t zero[4];
-  uint8_t head[28], tail[16];
-  size_t tail_len = 0;
+  size_t pad = pad4 (caplen) - caplen, n = pad;
   uint32_t total;
 
   if (caplen > MAX_CAPLEN)
@@ -202,22 +213,21 @@ loom_pcapng_write_packet (FILE *f, uint32_t if_id, uint64_t ts_ns, const void *d
   if (caplen > origlen)
     return loom_error_make (err, EINVAL, "pcapng packet captures %u bytes of a %u-byte frame",
                             caplen, origlen);
-  if (caplen && data == NULL)
-    return loom_error_make (err, EINVAL, "pcapng packet has no data");
-
+  memset (tail, 0, pad);
   if (dir == LOOM_DIR_INBOUND || dir == LOOM_DIR_OUTBOUND)
     {
       /* epb_flags: the direction is bits 0-1; the rest (reception type, FCS) unknown. */
-      tail[0] = OPT_EPB_FLAGS;
-      tail[1] = 0;
-      tail[2] = 4;
-      tail[3] = 0;
-      set32 (tail + 4, (uint32_t) dir);
-      memset (tail + 8, 0, 4); /* opt_endofopt */
-      tail_len = 12;
+      tail[n] = OPT_EPB_FLAGS;
+      tail[n + 1] = 0;
+      tail[n + 2] = 4;
+      tail[n + 3] = 0;
+      set32 (tail + n + 4, (uint32_t) dir);
+      memset (tail + n + 8, 0, 4); /* opt_endofopt */
+      n += 12;
     }
-  total = sizeof (head) + pad4 (caplen) + tail_len + 4;
-  set32 (tail + tail_len, total);
+  total = LOOM_PCAPNG_EPB_HEAD + caplen + n + 4;
+  set32 (tail + n, total);
+  *tail_len = n + 4;
 
   set32 (head, BT_EPB);
   set32 (head + 4, total);
@@ -226,13 +236,28 @@ loom_pcapng_write_packet (FILE *f, uint32_t if_id, uint64_t ts_ns, const void *d
   set32 (head + 16, (uint32_t) ts_ns);
   set32 (head + 20, caplen);
   set32 (head + 24, origlen);
+  return (long) total;
+}
 
+long
+loom_pcapng_write_packet (FILE *f, uint32_t if_id, uint64_t ts_ns, const void *data,
+                          uint32_t caplen, uint32_t origlen, enum loom_pkt_dir dir,
+                          loom_error_t *err)
+{
+  uint8_t head[LOOM_PCAPNG_EPB_HEAD], tail[LOOM_PCAPNG_EPB_TAIL_MAX];
+  size_t tail_len;
+  long total;
+
+  if (caplen && data == NULL)
+    return loom_error_make (err, EINVAL, "pcapng packet has no data");
+  total = loom_pcapng_packet_frame (head, tail, &tail_len, if_id, ts_ns, caplen, origlen, dir, err);
+  if (total < 0)
+    return -1;
   /* Several fwrites rather than a copy: the stream buffers them anyway. */
   if (write_all (f, head, sizeof (head), err) < 0 || write_all (f, data, caplen, err) < 0
-      || write_all (f, zero, pad4 (caplen) - caplen, err) < 0
-      || write_all (f, tail, tail_len + 4, err) < 0)
+      || write_all (f, tail, tail_len, err) < 0)
     return -1;
-  return (long) total;
+  return total;
 }
 
 /* ------------------------------------------------------------------ reader */

@@ -41,6 +41,22 @@ long loom_pcapng_write_packet (FILE *f, uint32_t if_id, uint64_t ts_ns, const vo
                                uint32_t caplen, uint32_t origlen, enum loom_pkt_dir dir,
                                loom_error_t *err);
 
+/* The bytes of an enhanced packet block around its data, for writers that gather the
+ * block from pieces (writev): head[28], then the caplen data bytes, then tail (the
+ * padding, the flags option and the trailing length). */
+#define LOOM_PCAPNG_EPB_HEAD 28
+#define LOOM_PCAPNG_EPB_TAIL_MAX 20
+/* Fills head and tail; returns the block's total length and sets *tail_len, or -1 (a
+ * bad caplen, see loom_pcapng_write_packet). */
+long loom_pcapng_packet_frame (uint8_t head[LOOM_PCAPNG_EPB_HEAD],
+                               uint8_t tail[LOOM_PCAPNG_EPB_TAIL_MAX], size_t *tail_len,
+                               uint32_t if_id, uint64_t ts_ns, uint32_t caplen, uint32_t origlen,
+                               enum loom_pkt_dir dir, loom_error_t *err);
+/* The section header and interface blocks of loom_pcapng_write_header, in memory
+ * (*out is the caller's to free). Returns the length or -1. */
+long loom_pcapng_header_bytes (uint8_t **out, const char *comment, const struct loom_pcapng_if *ifs,
+                               size_t n_ifs, loom_error_t *err);
+
 struct loom_pcapng_packet
 {
   uint32_t if_id;

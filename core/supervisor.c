@@ -246,9 +246,12 @@ open_captures (struct loom_sup *s, json_t *state, loom_error_t *err)
   if (nc.self < 0)
     return loom_error_make (err, errno, "open own namespace");
   /* The ring grows with the lab (half a MiB per captured link, a power of two from
-   * 1 to 16 MiB): a small lab does not pin 16 MiB. */
+   * LOOM_BPFCAP_RING_MIN to 16 MiB): a small lab does not pin 16 MiB, but even one
+   * link can carry TCP's 64 KiB super-frames at several GB/s, which fill a 1 MiB
+   * ring in half a millisecond — less than the supervisor waits for a CPU on a busy
+   * machine. */
   {
-    size_t ring = 1u << 20;
+    size_t ring = LOOM_BPFCAP_RING_MIN;
     while (ring < LOOM_BPFCAP_RING_DEFAULT && ring < n_want * (512u << 10))
       ring <<= 1;
     if (loom_bpfcap_open (&s->bpf, n_links, LOOM_IFINDEX_LINKS, s->snaplen, ring, err) < 0)
@@ -357,27 +360,44 @@ on_frame (uint32_t link_id, const struct loom_frame *fr, void *ctx)
   return 0;
 }
 
+/* Writes what the frames read from the ring queued (the files get the bytes straight
+ * from the ring), then gives their ring room back: never before, or the programs
+ * could overwrite a frame before it is in its file. */
 static void
 flush_dirty (struct loom_sup *s)
 {
   size_t i;
   for (i = 0; i < s->n_dirty; i++)
     {
-      loom_ring_flush (&s->dirty[i]->ring);
-      s->dirty[i]->dirty = false;
+      struct cap *c = s->dirty[i];
+      loom_error_t err = NULL;
+
+      if (loom_ring_flush (&c->ring, &err) < 0)
+        {
+          loom_autofree char *t = loom_error_text (err);
+          logf_ ("%s: %s", c->endpoint, t);
+          loom_error_release (&err);
+        }
+      c->dirty = false;
     }
   s->n_dirty = 0;
+  if (s->n_caps)
+    loom_bpfcap_release (&s->bpf);
 }
 
 /* Takes what the ring holds, a bounded batch at a time so the API socket is not
- * starved under a flood (level-triggered epoll brings us back). */
+ * starved under a flood (level-triggered epoll brings us back). Each batch is written
+ * and released before the next, so the programs get room back early. */
 static void
 drain_capture (struct loom_sup *s)
 {
-  int rounds = 0;
-  while (loom_bpfcap_consume (&s->bpf, on_frame, s, 512) == 512 && ++rounds < 16)
-    ;
-  flush_dirty (s);
+  int rounds = 0, n;
+  do
+    {
+      n = loom_bpfcap_read (&s->bpf, on_frame, s, 1024);
+      flush_dirty (s);
+    }
+  while (n == 1024 && ++rounds < 16);
 }
 
 static json_t *
@@ -413,8 +433,8 @@ static void
 drain_all (struct loom_sup *s)
 {
   if (s->n_caps)
-    while (loom_bpfcap_consume (&s->bpf, on_frame, s, 4096) > 0)
-      ;
+    while (loom_bpfcap_read (&s->bpf, on_frame, s, 1024) > 0)
+      flush_dirty (s);
   flush_dirty (s);
 }
 

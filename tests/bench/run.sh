@@ -28,7 +28,10 @@
 # and on INT/TERM/HUP.
 #
 # Environment knobs (for quick runs while developing):
-#   BENCH_SIZES="10 100 1000"  the N values
+#   BENCH_SIZES="10 100 1000"  the N values ("": none, e.g. to run only the capture cost:
+#                              BENCH_SIZES= BENCH_MN_MAX=0 BENCH_CAP_DEPLOY_N=0
+#                              BENCH_CAP_MEM_SIZES= BENCH_IMPAIR=0 BENCH_VM=0 BENCH_PORTS=0
+#                              BENCH_CONTAINERS=0 BENCH_OUT=/tmp/x.md)
 #   BENCH_MN_MAX=1000          largest N for which Mininet runs (0: no Mininet)
 #   BENCH_MN_TIMEOUT=300       seconds cap for one Mininet run (linear,1000 does not
 #                              finish in 600 s here; the cap keeps the bench ~10 min)
@@ -37,6 +40,8 @@
 #   BENCH_OUT=docs/benchmarks.md
 #   BENCH_NET=1                0: skip the iperf3 runs (capture cost and impairment)
 #   BENCH_IPERF_TIME=5         seconds of each iperf3 run
+#   BENCH_CAP_REPS=3           rounds of the capture cost runs (off / on / snaplen 256)
+#   BENCH_IMPAIR=1             0: skip the impairment runs
 #   BENCH_CAP_DEPLOY_N=1000    star size for deploy with capture on vs off (0: skip)
 #   BENCH_CAP_MEM_SIZES="100 1000"  captured links for the supervisor memory ("": skip)
 #   BENCH_VM=1                 0: skip the VM benchmark (tests/bench/vm.sh; its own knobs)
@@ -48,7 +53,7 @@ set -u
 NL=${1:-build/netloom}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-SIZES=${BENCH_SIZES:-10 100 1000}
+SIZES=${BENCH_SIZES-10 100 1000}
 MN_MAX=${BENCH_MN_MAX:-1000}
 MN_TIMEOUT=${BENCH_MN_TIMEOUT:-300}
 REPS=${BENCH_REPS:-3}
@@ -57,6 +62,8 @@ NET=${BENCH_NET:-1}
 IPERF_TIME=${BENCH_IPERF_TIME:-5}
 CAP_DEPLOY_N=${BENCH_CAP_DEPLOY_N:-1000}
 CAP_MEM_SIZES=${BENCH_CAP_MEM_SIZES-100 1000}
+CAP_REPS=${BENCH_CAP_REPS:-3}
+IMPAIR=${BENCH_IMPAIR:-1}
 PFX=nb$$
 
 case "$NL" in /*) ;; *) NL=$(pwd)/$NL ;; esac
@@ -561,33 +568,59 @@ iperf_tcp() {
   put "$5" "$(awk -v b="$bps" 'BEGIN { printf "%.2f", b / 1e9 }')"
 }
 
-# cap_cost MODE CAPTURE: iperf3 TCP h1 -> h2 across sw1 (star 2: both links captured) with
-# `capture: CAPTURE` ("": the default); results under cap.MODE.*
+# cap_cost MODE CAPTURE REP: iperf3 TCP h1 -> h2 across sw1 (star 2: both links captured)
+# with `capture: CAPTURE` ("": the default); results under cap.MODE.*.rREP
 cap_cost() {
-  local mode=$1 lab=cap$1 file pid c0 c1 a b l
+  local mode=$1 r=$3 lab=cap$1 file pid c0 c1 a b l
   file="$TMP/$lab.yaml"
   sh "$here/gen-lab.sh" star 2 "$lab" "$PFX" "$2" >"$file" || return 1
-  lab_up "$file" "$lab" || { put "cap.$mode.gbps" FAIL; return 1; }
+  lab_up "$file" "$lab" || { put "cap.$mode.gbps.r$r" FAIL; return 1; }
   pid=$(sup_pid "$lab")
   if [ -z "$pid" ]; then
     log "no supervisor for lab $lab"
-    put "cap.$mode.gbps" FAIL
+    put "cap.$mode.gbps.r$r" FAIL
     lab_down "$lab"
     return 1
   fi
   c0=$(cpu_ticks "$pid")
   a=$(sup_counts "$lab")
-  if iperf_tcp "$lab" h1 h2 10.0.0.3 "cap.$mode.gbps"; then
+  if iperf_tcp "$lab" h1 h2 10.0.0.3 "cap.$mode.gbps.r$r"; then
     l=$(cap_list "$lab") || l="- - - -"
     c1=$(cpu_ticks "$pid")
     b=$(sup_counts "$lab")
-    put "cap.$mode.cpu" "$(awk -v a="$c0" -v b="$c1" -v hz="$HZ" 'BEGIN { printf "%.2f", (b - a) / hz }')"
-    put "cap.$mode.gbit" "$(echo "$a $b" | awk '{ printf "%.2f", ($5 - $2) * 8 / 1e9 }')"
-    put "cap.$mode.packets" "$(echo "$a $b" | awk '{ print $4 - $1 }')"
-    put "cap.$mode.drops" "$(echo "$l" | awk '{ print $4 }')"
-    put "cap.$mode.links" "$(echo "$l" | awk '{ print $1 }')"
+    put "cap.$mode.cpu.r$r" "$(awk -v a="$c0" -v b="$c1" -v hz="$HZ" 'BEGIN { printf "%.2f", (b - a) / hz }')"
+    put "cap.$mode.gbit.r$r" "$(echo "$a $b" | awk '{ printf "%.2f", ($5 - $2) * 8 / 1e9 }')"
+    put "cap.$mode.packets.r$r" "$(echo "$a $b" | awk '{ print $4 - $1 }')"
+    put "cap.$mode.drops.r$r" "$(echo "$l" | awk '{ print $4 }')"
+    put "cap.$mode.dpct.r$r" "$(echo "$a $b $l" | awk '{ p = $4 - $1; d = $10; if (p + d > 0) printf "%.1f", d * 100 / (p + d) }')"
+    put "cap.$mode.links.r$r" "$(echo "$l" | awk '{ print $1 }')"
   fi
   lab_down "$lab"
+}
+
+# cap_runs: CAP_REPS rounds of capture off / on / snaplen 256 (alternating, so that the
+# machine's load hits all three alike); per mode the median of each measure, every run's
+# throughput and drop share, and each run's throughput over its round's capture-off one.
+cap_runs() {
+  local r=1 m k
+  while [ $r -le "$CAP_REPS" ]; do
+    cap_cost off false $r
+    cap_cost on "" $r
+    cap_cost s256 "{snaplen: 256}" $r
+    for m in on s256; do
+      put "cap.$m.vs.r$r" "$(awk -v a="$(get "cap.$m.gbps.r$r")" -v b="$(get "cap.off.gbps.r$r")" \
+        'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.0f", a * 100 / b; else print "-" }')"
+    done
+    r=$((r + 1))
+  done
+  for m in off on s256; do
+    for k in gbps cpu gbit packets drops dpct vs; do
+      put "cap.$m.$k" "$(median "cap.$m.$k")"
+    done
+    put "cap.$m.gbpss" "$(values "cap.$m.gbps" | tr -d ' ')"
+    put "cap.$m.dpcts" "$(values "cap.$m.dpct" | tr -d ' ')"
+    put "cap.$m.vss" "$(values "cap.$m.vs" | tr -d ' ')"
+  done
 }
 
 mac_of() {  # mac_of NS: eth1's MAC address in NS
@@ -816,12 +849,12 @@ if [ "$NET" = 1 ]; then
     log "iperf3 or jq missing: no capture cost and no impairment measurements"
   else
     LOADNET=$(cut -d' ' -f1-3 /proc/loadavg)
-    log "capture cost: iperf3 TCP with capture off / on / snaplen 256 (load $LOADNET)"
-    cap_cost off false
-    cap_cost on ""
-    cap_cost s256 "{snaplen: 256}"
-    log "impairment: delay=50ms, UDP 200 Mbit/s, plain vs reset"
-    imp_run
+    log "capture cost: iperf3 TCP with capture off / on / snaplen 256, $CAP_REPS rounds (load $LOADNET)"
+    cap_runs
+    if [ "$IMPAIR" = 1 ]; then
+      log "impairment: delay=50ms, UDP 200 Mbit/s, plain vs reset"
+      imp_run
+    fi
   fi
 fi
 T_END=$(now)
@@ -836,7 +869,7 @@ report() {
   awk -v sizes="$SIZES_SORTED" -v big="$BIG" -v date="$(date -u '+%Y-%m-%d %H:%M UTC')" \
       -v kernel="$(uname -r)" -v ncpu="$(nproc)" -v total="$TOTAL" \
       -v gnutime="$GNUTIME" -v mnmax="$MN_MAX" -v load0="$LOAD0" -v load1="$LOAD1" -v reps="$REPS" \
-      -v capn="$CAP_DEPLOY_N" -v memsizes="$CAP_MEM_SIZES" -v itime="$IPERF_TIME" -v loadnet="$LOADNET" '
+      -v capn="$CAP_DEPLOY_N" -v capreps="$CAP_REPS" -v memsizes="$CAP_MEM_SIZES" -v itime="$IPERF_TIME" -v loadnet="$LOADNET" '
   { r[$1] = $2 }
   function g(k) { return (k in r) ? r[k] : "-" }
   function num(x) { return x ~ /^-?[0-9.]+$/ }
@@ -1002,9 +1035,12 @@ report() {
     if (num(g("cap.off.gbps"))) {
       print "How to read: two hosts on a switch (h1 and h2 on sw1, two links), one iperf3 TCP " \
             "stream h1 → h2 for " itime " s, in three labs that differ only in `capture`: " \
-            "`false`, the default (every link, snaplen 65535) and `{snaplen: 256}`. " \
-            "*throughput* is iperf3'\''s receiver rate; *vs off* is that over the capture-off " \
-            "rate (target ≥ 90 %). *supervisor CPU* is the supervisor'\''s utime + stime " \
+            "`false`, the default (every link, snaplen 65535) and `{snaplen: 256}`, run " \
+            capreps " rounds in turn (off, default, 256; so the load of the machine hits all " \
+            "three alike); each cell is the median of the rounds, with every round in brackets " \
+            "where it says how much the runs spread. *throughput* is iperf3'\''s receiver rate; " \
+            "*vs off* is each round'\''s rate over that round'\''s capture-off rate " \
+            "(target ≥ 90 %). *supervisor CPU* is the supervisor'\''s utime + stime " \
             "(/proc/PID/stat) from just before the test to after the `capture --list` that " \
             "follows it; *captured* is the wire length of the frames it captured meanwhile, " \
             "from its own byte counter, both links together (each frame crosses two captured " \
@@ -1017,17 +1053,17 @@ report() {
       print ""
       print "| capture | throughput (Gbit/s) | vs capture off | supervisor CPU (s) | captured (Gbit) | supervisor CPU s per captured Gbit | frames captured | frames dropped | dropped |"
       print "|---|--:|--:|--:|--:|--:|--:|--:|--:|"
-      base = g("cap.off.gbps")
       for (t = 1; t <= 3; t++) {
         m = t == 1 ? "off" : t == 2 ? "on" : "s256"
         lbl = t == 1 ? "`capture: false`" : t == 2 ? "default (snaplen 65535)" : "`capture: {snaplen: 256}`"
         v = g("cap." m ".gbps"); c = g("cap." m ".cpu"); gb = g("cap." m ".gbit")
-        pk = g("cap." m ".packets"); dr = g("cap." m ".drops")
-        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", lbl, v,
-               (num(v) && base > 0) ? sprintf("%.0f %%", v * 100 / base) : "-", c, gb,
-               (num(c) && num(gb) && gb > 0) ? sprintf("%.4f", c / gb) : "-",
+        pk = g("cap." m ".packets"); dr = g("cap." m ".drops"); vs = g("cap." m ".vs")
+        dp = g("cap." m ".dpct")
+        printf "| %s | %s (%s) | %s | %s | %s | %s | %s | %s | %s |\n", lbl, v, lst(g("cap." m ".gbpss")),
+               t == 1 ? "100 %" : num(vs) ? sprintf("%s %% (%s)", vs, lst(g("cap." m ".vss"))) : "-",
+               c, gb, (num(c) && num(gb) && gb > 0) ? sprintf("%.4f", c / gb) : "-",
                t == 1 ? "-" : pk, t == 1 ? "-" : dr,
-               (t > 1 && num(pk) && num(dr) && pk + dr > 0) ? sprintf("%.1f %%", dr * 100 / (pk + dr)) : "-"
+               (t > 1 && num(dp)) ? sprintf("%s %% (%s)", dp, lst(g("cap." m ".dpcts"))) : "-"
       }
     } else
       print "Not measured in this run (iperf3 and jq are needed; BENCH_NET=1)."
@@ -1111,11 +1147,11 @@ report() {
     base = g("cap.off.gbps")
     for (t = 2; t <= 3; t++) {
       m = t == 2 ? "on" : "s256"
-      v = g("cap." m ".gbps")
-      if (num(base) && num(v) && base > 0)
-        printf "| iperf3 TCP with %s ≥ 90 %% of `capture: false` (%s of %s Gbit/s) | %.0f %% | %s |\n",
+      v = g("cap." m ".gbps"); vs = g("cap." m ".vs")
+      if (num(base) && num(v) && num(vs))
+        printf "| iperf3 TCP with %s ≥ 90 %% of `capture: false` (medians %s of %s Gbit/s; rounds: %s %%) | %s %% | %s |\n",
                t == 2 ? "capture on (snaplen 65535)" : "`capture: {snaplen: 256}`", v, base,
-               v * 100 / base, verdict(v >= 0.9 * base)
+               lst(g("cap." m ".vss")), vs, verdict(vs >= 90)
     }
     on = g("capdep.on.deploy"); off = g("capdep.off.deploy")
     if (num(on) && num(off) && off > 0)

@@ -2,17 +2,21 @@
  * back exactly, and opens in tshark and capinfos without a warning with the interface
  * names, lengths, nanosecond timestamps and directions that were written; the reader
  * takes files cut at any byte (a capture still being written), garbage, big-endian
- * sections and several sections without crashing or reading past its buffers. Runs under
- * valgrind with CK_FORK=no. */
+ * sections and several sections without crashing or reading past its buffers; a link's
+ * ring of files (core/capture.c), which queues frames and writes them with writev, keeps
+ * every frame's bytes and order across queue growth, full queues and rotation. Runs
+ * under valgrind with CK_FORK=no. */
 #include <check.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/capture.h"
 #include "core/pcapng.h"
 #include "core/util.h"
 
@@ -684,6 +688,109 @@ START_TEST (test_write_errors)
 }
 END_TEST
 
+/* ------------------------------------------------------- the ring of files */
+
+#define RING_FRAMES 1500
+
+struct ring_check
+{
+  const uint8_t *buf;
+  const uint32_t *off;
+  uint32_t next; /* the frame expected next: frames alternate between two rings */
+};
+
+static uint32_t
+ring_caplen (uint32_t i)
+{
+  return (i * 37) % 3000 + 1;
+}
+
+static int
+ring_check_packet (const struct loom_pcapng_packet *pkt, void *ctx)
+{
+  struct ring_check *x = ctx;
+  uint32_t i = x->next;
+
+  x->next += 2;
+  ck_assert_uint_lt (i, RING_FRAMES);
+  ck_assert_uint_eq (pkt->caplen, ring_caplen (i));
+  ck_assert_uint_eq (pkt->origlen, ring_caplen (i) + i % 2);
+  ck_assert_uint_eq (pkt->ts_ns, T0 + i);
+  ck_assert_int_eq (pkt->dir, i % 3 == 0 ? LOOM_DIR_INBOUND : LOOM_DIR_OUTBOUND);
+  ck_assert_msg (memcmp (pkt->data, x->buf + x->off[i], pkt->caplen) == 0, "frame %u differs", i);
+  return 0;
+}
+
+/* Frames of two links, queued by reference (as the supervisor does, straight from the
+ * capture ring) and written in batches (flushed every 700 frames, more than one writev
+ * holds), files rotating at 256 KiB: every frame comes back in its link's files, in
+ * order and intact, while the queues grow side by side. */
+START_TEST (test_ring_files)
+{
+  static uint32_t off[RING_FRAMES];
+  const char *names[] = { "h1-eth1", "h2-eth1" };
+  struct loom_ring ring[2], *rings[] = { &ring[0], &ring[1] };
+  struct loom_ring_set set = { rings, 2, 64 << 20, 0 };
+  loom_error_t err = NULL;
+  uint8_t *buf;
+  size_t total = 0, i, k;
+
+  /* Freed memory is overwritten: a queue that kept pointers into memory it had given
+   * back would write garbage. */
+  mallopt (M_PERTURB, 0x5a);
+  for (i = 0; i < RING_FRAMES; i++)
+    {
+      off[i] = total;
+      total += ring_caplen (i);
+    }
+  buf = loom_xmalloc (total);
+  for (i = 0; i < total; i++)
+    buf[i] = (uint8_t) (i * 2654435761u >> 13);
+  for (k = 0; k < 2; k++)
+    {
+      ring[k] = (struct loom_ring){
+        .dir = tmp_path (names[k]),
+        .name = (char *) names[k],
+        .if_name = (char *) names[k],
+        .snaplen = 65535,
+        .file_size = 256 << 10,
+        .limit = 32 << 20,
+      };
+      ck_assert_int_eq (loom_ring_open (&ring[k], &set, &err), 0);
+    }
+  for (i = 0; i < RING_FRAMES; i++)
+    {
+      struct loom_frame fr = { buf + off[i], ring_caplen (i), ring_caplen (i) + i % 2, T0 + i,
+                               i % 3 == 0 ? LOOM_DIR_INBOUND : LOOM_DIR_OUTBOUND };
+      ck_assert_int_eq (loom_ring_write (&ring[i % 2], &set, &fr, &err), 0);
+      if (i % 700 == 699)
+        for (k = 0; k < 2; k++)
+          ck_assert_int_eq (loom_ring_flush (&ring[k], &err), 0);
+    }
+  for (k = 0; k < 2; k++)
+    {
+      struct ring_check x = { buf, off, (uint32_t) k };
+
+      ck_assert_uint_eq (ring[k].packets, RING_FRAMES / 2);
+      ck_assert_uint_gt (ring[k].n_files, 2);
+      loom_ring_close (&ring[k]);
+      for (i = 1; i < ring[k].next_seq; i++)
+        {
+          loom_autofree char *f = loom_xasprintf ("%s/%s-%06zu.pcapng", ring[k].dir, names[k], i);
+          struct stat st;
+
+          ck_assert_int_eq (stat (f, &st), 0);
+          ck_assert_uint_le (st.st_size, 256 << 10);
+          ck_assert_int_ge (loom_pcapng_read (f, ring_check_packet, &x, NULL, &err), 1);
+        }
+      ck_assert_uint_eq (x.next, RING_FRAMES + k);
+      free (ring[k].dir);
+    }
+  free (buf);
+  mallopt (M_PERTURB, 0);
+}
+END_TEST
+
 static Suite *
 pcapng_suite (void)
 {
@@ -698,6 +805,7 @@ pcapng_suite (void)
   tcase_add_test (tc, test_garbage);
   tcase_add_test (tc, test_big_endian_and_sections);
   tcase_add_test (tc, test_write_errors);
+  tcase_add_test (tc, test_ring_files);
   suite_add_tcase (s, tc);
   return s;
 }
