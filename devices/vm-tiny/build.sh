@@ -40,8 +40,10 @@ mkdir -p "$debs"
 cd "$debs"
 set -- "$meta"_*.deb
 if [ ! -f "$1" ]; then
+  # Stale package lists name files the mirror no longer has: refresh them once.
   apt-get download "$meta" >/dev/null 2>apt.err \
-    || die "apt-get download $meta failed (apt-get update first?): $(cat apt.err)"
+    || { apt-get update -qq >/dev/null 2>&1; apt-get download "$meta" >/dev/null 2>apt.err; } \
+    || die "apt-get download $meta failed: $(cat apt.err)"
   set -- "$meta"_*.deb
 fi
 dep=$(dpkg-deb -f "$1" Depends | tr ',' '\n' | grep -o 'linux-image-[^ ]*' | head -n 1)
@@ -51,6 +53,7 @@ ver=$(dpkg-deb -f "$1" Depends | tr ',' '\n' | grep "$dep" | sed -n 's/.*(= *\([
 set -- "$dep"_"$(echo "${ver:-*}" | sed 's/:/%3a/')"_*.deb
 if [ ! -f "$1" ]; then
   apt-get download "$dep${ver:+=$ver}" >/dev/null 2>apt.err \
+    || { apt-get update -qq >/dev/null 2>&1 && apt-get download "$dep${ver:+=$ver}" >/dev/null 2>apt.err; } \
     || die "apt-get download $dep failed: $(cat apt.err)"
   set -- "$dep"_*.deb
 fi
