@@ -70,9 +70,6 @@ ctr_run (const char *lab, const char *node, char **out, const char *const argv[]
   loom_error_t err = NULL;
   int pipefd[2], devnull = open ("/dev/null", O_RDONLY | O_CLOEXEC);
   struct loom_container_exec x = { .argv = (char *const *) argv, .stdin_fd = devnull };
-  size_t cap = 4096, n = 0;
-  char *buf;
-  ssize_t r;
   pid_t pid;
 
   ck_assert_int_eq (pipe2 (pipefd, O_CLOEXEC), 0);
@@ -85,17 +82,7 @@ ctr_run (const char *lab, const char *node, char **out, const char *const argv[]
       loom_autofree char *t = loom_error_text (err);
       ck_abort_msg ("exec %s in %s: %s", argv[0], node, t);
     }
-  buf = loom_xmalloc (cap);
-  while ((r = read (pipefd[0], buf + n, cap - n - 1)) > 0)
-    if ((n += r) + 1 >= cap)
-      buf = loom_xrealloc (buf, cap *= 2);
-  buf[n] = '\0';
-  close (pipefd[0]);
-  if (out)
-    *out = buf;
-  else
-    free (buf);
-  return loom_wait_status (pid);
+  return tl_collect (pipefd[0], pid, out);
 }
 
 #define CTR_RUN(lab, node, ...)                                                                    \

@@ -131,6 +131,27 @@ tl_destroy_ok (const char *name)
     }
 }
 
+/* Reads a child's output from @fd to its end (then closes @fd), waits for @pid and
+ * returns its exit status; *out (when given) receives the output. */
+static inline int
+tl_collect (int fd, pid_t pid, char **out)
+{
+  size_t cap = 4096, n = 0;
+  char *buf = loom_xmalloc (cap);
+  ssize_t r;
+
+  while ((r = read (fd, buf + n, cap - n - 1)) > 0)
+    if ((n += r) + 1 >= cap)
+      buf = loom_xrealloc (buf, cap *= 2);
+  buf[n] = '\0';
+  close (fd);
+  if (out)
+    *out = buf;
+  else
+    free (buf);
+  return loom_wait_status (pid);
+}
+
 /* Runs argv in a node; returns the exit status and, when out is given, its output. */
 static int
 tl_run (const char *lab, const char *node, char **out, const char *const argv[])
@@ -140,7 +161,6 @@ tl_run (const char *lab, const char *node, char **out, const char *const argv[])
   int pipefd[2];
   int nsfd = loom_netns_open (ns, &err);
   pid_t pid;
-  int status;
 
   ck_assert_msg (nsfd >= 0, "namespace %s missing", ns);
   ck_assert_int_eq (pipe2 (pipefd, O_CLOEXEC), 0);
@@ -159,22 +179,7 @@ tl_run (const char *lab, const char *node, char **out, const char *const argv[])
   close (pipefd[1]);
   close (nsfd);
   ck_assert_msg (pid > 0, "spawn %s in %s", argv[0], node);
-  {
-    size_t cap = 4096, n = 0;
-    char *buf = loom_xmalloc (cap);
-    ssize_t r;
-    while ((r = read (pipefd[0], buf + n, cap - n - 1)) > 0)
-      if ((n += r) + 1 >= cap)
-        buf = loom_xrealloc (buf, cap *= 2);
-    buf[n] = '\0';
-    if (out)
-      *out = buf;
-    else
-      free (buf);
-  }
-  close (pipefd[0]);
-  status = loom_wait_status (pid);
-  return status;
+  return tl_collect (pipefd[0], pid, out);
 }
 
 /* Runs a program on the host (not in a node); returns its status and stdout. */
@@ -183,9 +188,6 @@ tl_host_run (char **out, const char *const argv[])
 {
   int pipefd[2];
   pid_t pid;
-  size_t cap = 4096, n = 0;
-  char *buf;
-  ssize_t r;
 
   ck_assert_int_eq (pipe2 (pipefd, O_CLOEXEC), 0);
   pid = fork ();
@@ -199,17 +201,7 @@ tl_host_run (char **out, const char *const argv[])
       _exit (127);
     }
   close (pipefd[1]);
-  buf = loom_xmalloc (cap);
-  while ((r = read (pipefd[0], buf + n, cap - n - 1)) > 0)
-    if ((n += r) + 1 >= cap)
-      buf = loom_xrealloc (buf, cap *= 2);
-  buf[n] = '\0';
-  close (pipefd[0]);
-  if (out)
-    *out = buf;
-  else
-    free (buf);
-  return loom_wait_status (pid);
+  return tl_collect (pipefd[0], pid, out);
 }
 
 /* Lines of output. */
