@@ -63,7 +63,7 @@ supervisor_exec (struct loom_args *args)
 const struct loom_cmd loom_cmd_supervisor = {
   .name = "supervisor",
   .usage = "NAME|FILE [status|start|stop]",
-  .summary = "Show, start or stop a lab's supervisor (the process that captures)",
+  .summary = "Show, start or stop a lab's supervisor (captures, containers, VMs, NAT)",
   .help = "Every deployed lab has one background process, its supervisor, that owns what\n"
           "must keep running after netloom exits: the capture of every link. It is\n"
           "started by deploy and stopped by destroy. If it died, `inspect` says so and\n"

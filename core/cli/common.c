@@ -13,6 +13,7 @@
 
 #include "core/cli/cli.h"
 #include "core/container.h"
+#include "core/image.h"
 #include "core/lab.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -114,8 +115,9 @@ loom_cli_print_usage (FILE *out)
   size_t i;
 
   fputs ("usage: netloom [-v | -q] COMMAND [ARGS...]\n\n"
-         "Build network labs - hosts, routers, switches and the links between them - out of\n"
-         "Linux network namespaces, veth pairs and bridges, from a YAML lab file.\n\n"
+         "Build network labs - hosts, routers, switches, containers, VMs and the links\n"
+         "between them - out of Linux network namespaces, veth pairs, bridges and QEMU,\n"
+         "from a YAML lab file. Every link is captured.\n\n"
          "Commands:\n",
          out);
   for (i = 0; loom_cmds[i]; i++)
@@ -133,7 +135,9 @@ loom_cli_print_usage (FILE *out)
          "  -v, --verbose    print debug logs\n"
          "  -q, --quiet      print only errors\n\n"
          "Environment:\n"
-         "  NETLOOM_RUN_DIR  where lab state lives (default " LOOM_RUN_DIR_DEFAULT ")\n\n"
+         "  NETLOOM_RUN_DIR    where lab state lives (default " LOOM_RUN_DIR_DEFAULT ")\n"
+         "  NETLOOM_IMAGE_DIR  the container image store (default " LOOM_IMAGE_DIR_DEFAULT ")\n"
+         "  NETLOOM_VM_DIR     where the built-in VM guest is (see docs/cli.md)\n\n"
          "Run 'netloom help COMMAND' for a command's options and an example.\n",
          out);
 }

@@ -15,10 +15,11 @@
 #include "core/util.h"
 
 const struct loom_cmd *const loom_cmds[] = {
-  &loom_cmd_deploy, &loom_cmd_destroy,  &loom_cmd_inspect, &loom_cmd_list, &loom_cmd_exec,
-  &loom_cmd_shell,  &loom_cmd_capture,  &loom_cmd_pcap,    &loom_cmd_link, &loom_cmd_node, &loom_cmd_console, &loom_cmd_logs, &loom_cmd_supervisor,
-  &loom_cmd_validate, &loom_cmd_version, &loom_cmd_help, &loom_cmd_supervise,
-  &loom_cmd_image,
+  &loom_cmd_deploy,   &loom_cmd_destroy, &loom_cmd_inspect,    &loom_cmd_list,
+  &loom_cmd_exec,     &loom_cmd_shell,   &loom_cmd_console,    &loom_cmd_logs,
+  &loom_cmd_capture,  &loom_cmd_pcap,    &loom_cmd_link,       &loom_cmd_node,
+  &loom_cmd_image,    &loom_cmd_supervisor, &loom_cmd_validate, &loom_cmd_version,
+  &loom_cmd_help,     &loom_cmd_supervise,
   NULL,
 };
 
