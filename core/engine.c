@@ -13,7 +13,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -672,16 +671,10 @@ static int
 lock_lab (const char *statedir, bool create, int *fd_out, loom_error_t *err)
 {
   loom_autofree char *lock = loom_xasprintf ("%s/lock", statedir);
-  int fd = open (lock, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+  int fd = loom_lock_file (lock, create, err);
 
   if (fd < 0)
-    return loom_error_make (err, errno, "open %s", lock);
-  if (flock (fd, LOCK_EX) < 0)
-    {
-      int e = errno;
-      close (fd);
-      return loom_error_make (err, e, "lock %s", lock);
-    }
+    return -1;
   *fd_out = fd;
   return 0;
 }

@@ -101,21 +101,11 @@ store_lock (loom_error_t *err)
   loom_autofree char *images = loom_xasprintf ("%s/images", root);
   loom_autofree char *tmp = loom_xasprintf ("%s/tmp", root);
   loom_autofree char *lock = loom_xasprintf ("%s/lock", root);
-  int fd;
 
   if (loom_mkdir_p (layers, 0755, err) < 0 || loom_mkdir_p (images, 0755, err) < 0
       || loom_mkdir_p (tmp, 0700, err) < 0)
     return loom_error_wrap (err, "image store %s", root);
-  fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return loom_error_make (err, errno, "open %s", lock);
-  if (flock (fd, LOCK_EX) < 0)
-    {
-      int e = errno;
-      close (fd);
-      return loom_error_make (err, e, "lock %s", lock);
-    }
-  return fd;
+  return loom_lock_file (lock, true, err);
 }
 
 static int
@@ -671,6 +661,22 @@ busybox_fill (const char *dir, loom_error_t *err)
   return 0;
 }
 
+/* True when @rec (may be NULL) was made from the host's busybox as it is now (@st) and
+ * its layer is still there. */
+static bool
+busybox_record_current (json_t *rec, const struct stat *st)
+{
+  const char *l;
+  struct stat ls;
+
+  if (rec == NULL
+      || json_integer_value (json_object_get (rec, "busybox_size")) != (json_int_t) st->st_size
+      || json_integer_value (json_object_get (rec, "busybox_mtime")) != (json_int_t) st->st_mtime)
+    return false;
+  l = json_string_value (json_array_get (json_object_get (rec, "layer_dirs"), 0));
+  return l && stat (l, &ls) == 0;
+}
+
 /* The busybox image's record, building (or rebuilding, when the host's busybox
  * changed) its layer first when @build. NULL with *err when it cannot be made. */
 static json_t *
@@ -693,14 +699,8 @@ busybox_record (bool build, loom_error_t *err)
            NULL;
   rec = read_json (rpath, &e);
   loom_error_release (&e);
-  if (rec && json_integer_value (json_object_get (rec, "busybox_size")) == (json_int_t) st.st_size
-      && json_integer_value (json_object_get (rec, "busybox_mtime")) == (json_int_t) st.st_mtime)
-    {
-      const char *l = json_string_value (json_array_get (json_object_get (rec, "layer_dirs"), 0));
-      struct stat ls;
-      if (l && stat (l, &ls) == 0)
-        return rec;
-    }
+  if (busybox_record_current (rec, &st))
+    return rec;
   if (!build)
     {
       json_decref (rec);
@@ -714,14 +714,8 @@ busybox_record (bool build, loom_error_t *err)
   /* Someone else may have built it while we waited. */
   rec = read_json (rpath, &e);
   loom_error_release (&e);
-  if (rec && json_integer_value (json_object_get (rec, "busybox_size")) == (json_int_t) st.st_size
-      && json_integer_value (json_object_get (rec, "busybox_mtime")) == (json_int_t) st.st_mtime)
-    {
-      const char *l = json_string_value (json_array_get (json_object_get (rec, "layer_dirs"), 0));
-      struct stat ls;
-      if (l && stat (l, &ls) == 0)
-        return rec;
-    }
+  if (busybox_record_current (rec, &st))
+    return rec;
   old = rec ? json_string_value (json_array_get (json_object_get (rec, "layer_dirs"), 0)) : NULL;
 
   tmp = loom_xasprintf ("%s/layers/.tmp-busybox-XXXXXX", loom_image_dir ());

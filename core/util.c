@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -186,6 +187,22 @@ int
 loom_rm_rf (const char *path, loom_error_t *err)
 {
   return rm_rf_at (AT_FDCWD, path, err);
+}
+
+int
+loom_lock_file (const char *path, bool create, loom_error_t *err)
+{
+  int fd = open (path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+
+  if (fd < 0)
+    return loom_error_make (err, errno, "open %s", path);
+  if (flock (fd, LOCK_EX) < 0)
+    {
+      int e = errno;
+      close (fd);
+      return loom_error_make (err, e, "lock %s", path);
+    }
+  return fd;
 }
 
 double

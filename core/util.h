@@ -64,6 +64,9 @@ int loom_read_file (const char *path, char **out, size_t *len, loom_error_t *err
 int loom_mkdir_p (const char *path, int mode, loom_error_t *err);
 /* Removes a tree (no symlink following). Missing is fine. */
 int loom_rm_rf (const char *path, loom_error_t *err);
+/* Opens @path (creating it 0644 when @create) and takes an exclusive flock on it, waiting
+ * for whoever holds it. Returns the fd, owned by the caller (closing it unlocks), or -1. */
+int loom_lock_file (const char *path, bool create, loom_error_t *err);
 /* Monotonic time in seconds. */
 double loom_now (void);
 

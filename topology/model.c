@@ -97,8 +97,8 @@ loom_diags_clear (struct loom_diags *d)
 
 /* Freeing and lookups */
 
-static void
-kvs_free (struct loom_kv *kv, size_t n)
+void
+loom_kvs_free (struct loom_kv *kv, size_t n)
 {
   size_t i;
 
@@ -129,14 +129,40 @@ strv_free (char **v, size_t n)
   free (v);
 }
 
-static void
-ports_free (struct loom_port *p, size_t n)
+void
+loom_ports_free (struct loom_port *p, size_t n)
 {
   size_t i;
 
   for (i = 0; i < n; i++)
     free (p[i].text);
   free (p);
+}
+
+void
+loom_binds_free (struct loom_bind *b, size_t n)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    {
+      free (b[i].src);
+      free (b[i].dst);
+    }
+  free (b);
+}
+
+void
+loom_volumes_free (struct loom_volume *v, size_t n)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    {
+      free (v[i].name);
+      free (v[i].dst);
+    }
+  free (v);
 }
 
 static void
@@ -169,9 +195,9 @@ node_free (struct loom_node *node)
   for (i = 0; i < node->n_exec; i++)
     free (node->exec[i]);
   free (node->exec);
-  kvs_free (node->env, node->n_env);
-  kvs_free (node->labels, node->n_labels);
-  kvs_free (node->sysctls, node->n_sysctls);
+  loom_kvs_free (node->env, node->n_env);
+  loom_kvs_free (node->labels, node->n_labels);
+  loom_kvs_free (node->sysctls, node->n_sysctls);
   for (i = 0; i < node->n_routes; i++)
     loom_route_clear (&node->routes[i]);
   free (node->routes);
@@ -185,24 +211,14 @@ node_free (struct loom_node *node)
   free (node->workdir);
   free (node->user);
   free (node->hostname);
-  for (i = 0; i < node->n_binds; i++)
-    {
-      free (node->binds[i].src);
-      free (node->binds[i].dst);
-    }
-  free (node->binds);
-  for (i = 0; i < node->n_volumes; i++)
-    {
-      free (node->volumes[i].name);
-      free (node->volumes[i].dst);
-    }
-  free (node->volumes);
-  ports_free (node->ports, node->n_ports);
+  loom_binds_free (node->binds, node->n_binds);
+  loom_volumes_free (node->volumes, node->n_volumes);
+  loom_ports_free (node->ports, node->n_ports);
   free (node->kernel);
   free (node->initrd);
   free (node->append);
   free (node->accel);
-  ports_free (node->hostfwd, node->n_hostfwd);
+  loom_ports_free (node->hostfwd, node->n_hostfwd);
   free (node->nat_network);
   free (node);
 }

@@ -298,6 +298,12 @@ struct loom_lab *loom_topology_load (const char *path, struct loom_diags *diags)
 struct loom_lab *loom_topology_load_buffer (const char *name, const char *data, size_t len,
                                             struct loom_diags *diags);
 void loom_lab_free (struct loom_lab *lab);
+/* Free each element's strings and then the array itself (NULL with n == 0 is fine): the
+ * lab-file parser uses them for its own, not yet copied, values too. */
+void loom_kvs_free (struct loom_kv *kv, size_t n);
+void loom_binds_free (struct loom_bind *b, size_t n);
+void loom_volumes_free (struct loom_volume *v, size_t n);
+void loom_ports_free (struct loom_port *p, size_t n);
 
 struct loom_node *loom_lab_find_node (const struct loom_lab *lab, const char *name);
 struct loom_iface *loom_node_find_iface (const struct loom_node *node, const char *name);

@@ -2286,16 +2286,6 @@ get_memory (struct pstate *ps, yaml_node_t *n, uint64_t *out)
   return true;
 }
 
-static void
-ports_free (struct loom_port *p, size_t n)
-{
-  size_t i;
-
-  for (i = 0; i < n; i++)
-    free (p[i].text);
-  free (p);
-}
-
 /* ports, hostfwd; duplicates across the lab are checked once every node is known
  * (check_ports). */
 static bool
@@ -2590,26 +2580,11 @@ level_free (struct level *lv)
   free (lv->rootfs);
   for (i = 0; i < 2; i++)
     strv_clear (&lv->argv[i], &lv->n_argv[i]);
-  for (i = 0; i < lv->n_envf; i++)
-    {
-      free (lv->envf[i].key);
-      free (lv->envf[i].value);
-    }
-  free (lv->envf);
-  for (i = 0; i < lv->n_binds; i++)
-    {
-      free (lv->binds[i].src);
-      free (lv->binds[i].dst);
-    }
-  free (lv->binds);
-  for (i = 0; i < lv->n_volumes; i++)
-    {
-      free (lv->volumes[i].name);
-      free (lv->volumes[i].dst);
-    }
-  free (lv->volumes);
+  loom_kvs_free (lv->envf, lv->n_envf);
+  loom_binds_free (lv->binds, lv->n_binds);
+  loom_volumes_free (lv->volumes, lv->n_volumes);
   for (i = 0; i < 2; i++)
-    ports_free (lv->ports[i], lv->n_ports[i]);
+    loom_ports_free (lv->ports[i], lv->n_ports[i]);
   free (lv->kernel);
   free (lv->initrd);
 }
