@@ -3,9 +3,10 @@
 # shell end-to-end tests in tests/e2e/ and prints the summary line.
 include tests/unit/module.mk
 include tests/netns/module.mk
+include tests/tools/module.mk
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
-test_bins  := $(addprefix $(BUILD)/,$(unit_tests) $(netns_tests))
+test_bins  := $(addprefix $(BUILD)/,$(unit_tests) $(netns_tests) $(test_tools))
 
 .PHONY: test-bins
 test-bins: $(test_bins) $(NETLOOM)

@@ -36,7 +36,9 @@ const struct loom_cmd loom_cmd_exec = {
           "command's status, or 128+N when a signal N killed it. Everything after NODE is\n"
           "the command, its own options included; '--' before it is optional. In a\n"
           "container node CMD runs inside all of the container's namespaces (its files,\n"
-          "processes, hostname, cgroups, network) with its env, working directory and user.\n",
+          "processes, hostname, cgroups, network) with its env, working directory and user.\n"
+          "In a VM node CMD runs in the node's namespace on the host, beside the VM's TAP\n"
+          "devices, not in the guest: 'netloom console' types into the guest.\n",
   .example = "  netloom exec quickstart h1 -- ping -c 3 10.0.2.13\n"
              "  netloom exec quickstart r1 -- ip route\n",
   .opts = NULL,

@@ -22,19 +22,30 @@ pick_shell (void)
   return "/bin/sh";
 }
 
-/* Whether the node is a container (it has a shell of its own). */
-static bool
-is_container (const char *lab, const char *node)
+enum node_sort
+{
+  NODE_NAMESPACE, /* host, router, switch...: a shell in its namespace */
+  NODE_CONTAINER, /* the container's own shell */
+  NODE_VM,        /* the guest's serial console */
+};
+
+static enum node_sort
+node_sort (const char *lab, const char *node)
 {
   json_t *state = loom_lab_state_load (lab, NULL), *n;
-  bool yes = false;
+  enum node_sort sort = NODE_NAMESPACE;
   size_t i;
 
   json_array_foreach (json_object_get (state, "nodes"), i, n)
     if (strcmp (json_string_value (json_object_get (n, "name")) ?: "", node) == 0)
-      yes = json_object_get (n, "container") != NULL;
+      {
+        if (json_object_get (n, "container"))
+          sort = NODE_CONTAINER;
+        else if (json_object_get (n, "vm"))
+          sort = NODE_VM;
+      }
   json_decref (state);
-  return yes;
+  return sort;
 }
 
 static int
@@ -45,6 +56,7 @@ shell_exec (struct loom_args *args)
   const char *base = strrchr (shell, '/') ? strrchr (shell, '/') + 1 : shell;
   bool bash = strcmp (base, "bash") == 0;
   loom_autofree char *ps1 = NULL;
+  enum node_sort sort;
   char *argv[5];
   int i = 0;
 
@@ -61,7 +73,21 @@ shell_exec (struct loom_args *args)
     argv[i++] = "--norc";
   argv[i++] = "-i";
   argv[i] = NULL;
-  if (is_container (args->lab, node))
+  sort = node_sort (args->lab, node);
+  if (sort == NODE_VM)
+    {
+      /* A VM's shell is the guest's, on its serial console: what console does, with
+       * none of console's options set. */
+      struct loom_args con = *args;
+
+      con.cmd = &loom_cmd_console;
+      memset (con.set, 0, sizeof con.set);
+      memset (con.value, 0, sizeof con.value);
+      if (loom_cli_verbosity >= 0)
+        fprintf (stderr, "netloom: '%s' is a VM: its shell is on its serial console\n", node);
+      return loom_cmd_console.exec (&con);
+    }
+  if (sort == NODE_CONTAINER)
     {
       /* The container's own shell: bash when its image has one, else sh (busybox's
        * ash reads the same prompt escapes). */
@@ -88,7 +114,8 @@ const struct loom_cmd loom_cmd_shell = {
           "'[lab:node]', and NETLOOM_LAB and NETLOOM_NODE set. bash starts with --norc\n"
           "so that the prompt stays. Leave with 'exit'; netloom exits with the shell's\n"
           "status. In a container node it is the container's own shell (bash if its image\n"
-          "has one, else sh), inside all of the container's namespaces.\n",
+          "has one, else sh), inside all of the container's namespaces. A VM's shell is\n"
+          "the guest's own, on its serial console (as 'netloom console'; Ctrl-] leaves).\n",
   .example = "  netloom shell quickstart h1\n",
   .opts = NULL,
   .min_args = 2,

@@ -71,6 +71,15 @@ RC=$?
 RUN_CMD="console $L vm1 (Enter)"
 assert "the console shows the guest's prompt" rc_is 0
 
+# shell on a VM is the guest's shell on its console: what is typed there runs in the
+# guest (the next console command, queued behind it on the serial line, reads its file);
+# Ctrl-] leaves.
+run sh -c "printf 'echo typed-in-shell >/tmp/shell-mark\\n\\035' | script -qfec '$NETLOOM shell $L vm1' /dev/null"
+assert "shell on a VM attaches its console and Ctrl-] leaves it" rc_is 0
+assert "... saying so" sh -c "grep -q 'its shell is on its serial console' '$OUT' '$ERR' && grep -q 'Ctrl-] leaves' '$OUT' '$ERR'"
+guest vm1 "cat /tmp/shell-mark"
+assert "... and what was typed ran in the guest" sh -c "tr -d '\r' <'$OUT' | grep -qx typed-in-shell"
+
 # --- pings ------------------------------------------------------------------------------
 guest vm1 "ping -c 2 -W 2 10.0.1.12"
 assert "vm1 pings vm2 across the switch" rc_is 0
@@ -183,6 +192,25 @@ run "$NETLOOM" exec "$K" h1 -- ping -c 1 -W 2 10.9.0.1
 assert "h1 pings the guest" rc_is 0
 assert "the base image is never written (the overlay took the write)" \
   test "$(md5sum <"$T/base.qcow2")" = "$BASE_SUM"
+
+# A transparent wire: link-local control frames, which a bridge keeps to itself (STP to
+# 01:80:c2:00:00:00 with an 802.3 length, LACP to :02, LLDP to :0e), sent raw from h1,
+# all reach the guest's TAP, that is QEMU.
+L2SEND="$E2E_TOP/build/tests/tools/l2send"
+spawn_bg ip netns exec "$PFX-$K-g1" tcpdump -n -e -l -c 9 -i tap0 \
+  'ether dst 01:80:c2:00:00:00 or ether dst 01:80:c2:00:00:02 or ether dst 01:80:c2:00:00:0e' \
+  >"$T/tap.txt" 2>"$T/tap.err"
+TCPDUMP=$BG
+check "tcpdump listens on the guest's TAP" wait_for_output "$T/tap.err" "listening on" "$TCPDUMP"
+run sh -c "'$NETLOOM' exec '$K' h1 -- '$L2SEND' eth1 01:80:c2:00:00:00 0026 3 &&
+  '$NETLOOM' exec '$K' h1 -- '$L2SEND' eth1 01:80:c2:00:00:02 8809 3 &&
+  '$NETLOOM' exec '$K' h1 -- '$L2SEND' eth1 01:80:c2:00:00:0e 88cc 3"
+assert "h1 sends STP, LACP and LLDP frames" rc_is 0
+check "the nine frames reach the TAP" gone "$TCPDUMP"
+run cat "$T/tap.txt"
+for m in "01:80:c2:00:00:00, 802.3" "01:80:c2:00:00:02, ethertype Slow" "01:80:c2:00:00:0e, ethertype LLDP"; do
+  assert "... three to $m" test "$(grep -c -F -e "> $m" "$OUT")" -eq 3
+done
 PK=$(qemu_pid g1)
 SUP=$("$NETLOOM" inspect --json "$K" | jq -r '.supervisor.pid')
 kill -9 "$SUP"
