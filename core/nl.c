@@ -8,6 +8,9 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <net/if.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <sched.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
@@ -15,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/fault.h"
+#include "core/netns.h"
 #include "core/nl.h"
 #include "core/util.h"
 
@@ -34,6 +38,59 @@ loom_nl_open (loom_error_t *err)
       return NULL;
     }
   return sk;
+}
+
+struct nl_sock *
+loom_nl_open_in (const char *ns, loom_error_t *err)
+{
+  loom_autoclose int self = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  loom_autoclose int fd = loom_netns_open (ns, err);
+  struct nl_sock *sk;
+
+  if (fd < 0 || self < 0)
+    return NULL;
+  if (loom_netns_enter (fd, err) < 0)
+    return NULL;
+  sk = loom_nl_open (err);
+  if (setns (self, CLONE_NEWNET) < 0)
+    abort ();
+  return sk;
+}
+
+int
+loom_nl_addrs_each (struct nl_sock *sk, loom_nl_addr_fn fn, void *data, loom_error_t *err)
+{
+  struct nl_cache *links = NULL, *addrs = NULL;
+  struct nl_object *obj;
+  int r;
+
+  r = rtnl_link_alloc_cache (sk, AF_UNSPEC, &links);
+  if (r == 0)
+    r = rtnl_addr_alloc_cache (sk, &addrs);
+  if (r < 0)
+    {
+      nl_cache_free (links);
+      return loom_error_make (err, 0, "netlink dump: %s", nl_geterror (r));
+    }
+  for (obj = nl_cache_get_first (addrs); obj; obj = nl_cache_get_next (obj))
+    {
+      struct rtnl_addr *a = (struct rtnl_addr *) obj;
+      struct nl_addr *local = rtnl_addr_get_local (a);
+      char name[IFNAMSIZ], ip[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 8];
+      int family = rtnl_addr_get_family (a);
+
+      /* Global and site addresses: link-local and loopback ones say nothing of the lab. */
+      if (local == NULL || rtnl_addr_get_scope (a) >= RT_SCOPE_LINK
+          || (family != AF_INET && family != AF_INET6)
+          || !rtnl_link_i2name (links, rtnl_addr_get_ifindex (a), name, sizeof name)
+          || !inet_ntop (family, nl_addr_get_binary_addr (local), ip, sizeof ip))
+        continue;
+      snprintf (text, sizeof text, "%s/%d", ip, rtnl_addr_get_prefixlen (a));
+      fn (name, family, text, data);
+    }
+  nl_cache_free (addrs);
+  nl_cache_free (links);
+  return 0;
 }
 
 void

@@ -15,6 +15,8 @@ struct nl_sock;
 
 /* Opens a NETLINK_ROUTE socket in the calling thread's network namespace. */
 struct nl_sock *loom_nl_open (loom_error_t *err);
+/* Opens one in the network namespace /run/netns/<ns>; the calling thread comes back. */
+struct nl_sock *loom_nl_open_in (const char *ns, loom_error_t *err);
 void loom_nl_close (struct nl_sock *sk);
 static inline void
 loom_nl_closep (struct nl_sock **sk)
@@ -23,6 +25,11 @@ loom_nl_closep (struct nl_sock **sk)
     loom_nl_close (*sk);
 }
 #define loom_autonl __attribute__ ((cleanup (loom_nl_closep)))
+
+/* Calls fn for every global (or site) IPv4 and IPv6 address in the socket's namespace,
+ * with its interface's name, family and "address/prefix". */
+typedef void (*loom_nl_addr_fn) (const char *ifname, int family, const char *cidr, void *data);
+int loom_nl_addrs_each (struct nl_sock *sk, loom_nl_addr_fn fn, void *data, loom_error_t *err);
 
 /* Sets a link administratively up or down. */
 int loom_nl_link_set_up (struct nl_sock *sk, int ifindex, bool up, loom_error_t *err);

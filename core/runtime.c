@@ -20,24 +20,6 @@
 #include "core/supervisor.h"
 #include "core/util.h"
 
-/* A netlink socket inside a namespace (the calling thread comes back out). */
-static struct nl_sock *
-ns_sock (const char *ns, loom_error_t *err)
-{
-  loom_autoclose int self = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  loom_autoclose int fd = loom_netns_open (ns, err);
-  struct nl_sock *sk;
-
-  if (fd < 0 || self < 0)
-    return NULL;
-  if (loom_netns_enter (fd, err) < 0)
-    return NULL;
-  sk = loom_nl_open (err);
-  if (setns (self, CLONE_NEWNET) < 0)
-    abort ();
-  return sk;
-}
-
 static json_t *
 find_node (json_t *state, const char *name)
 {
@@ -105,7 +87,7 @@ set_iface (json_t *state, const char *node, const char *ifname, bool up, loom_er
 
   if (f == NULL)
     return loom_error_make (err, 0, "no interface %s:%s", node, ifname);
-  sk = ns_sock (json_string_value (json_object_get (n, "netns")), err);
+  sk = loom_nl_open_in (json_string_value (json_object_get (n, "netns")), err);
   if (sk == NULL)
     return loom_error_wrap (err, "node %s", node);
   r = loom_nl_link_set_up (sk, (int) json_integer_value (json_object_get (f, "ifindex")), up, err);
@@ -271,7 +253,7 @@ loom_lab_node_set (const char *lab, const char *node, bool start, loom_error_t *
       json_decref (resp);
       kill_node_processes (ns);
     }
-  sk = ns_sock (ns, err);
+  sk = loom_nl_open_in (ns, err);
   if (sk == NULL)
     {
       json_decref (state);

@@ -482,15 +482,16 @@ table_print (const struct table *t, FILE *out)
   table_rule (width, t->ncols, out);
 }
 
-/* Every address of an interface, IPv4 first, joined with ','. */
+/* Every address of an interface, IPv4 first, joined with ','; when the lab file gives
+ * it none, the ones it has now (inspect adds them). */
 static char *
 iface_addrs (json_t *iface)
 {
-  static const char *const keys[] = { "ipv4", "ipv6" };
+  static const char *const keys[] = { "ipv4", "ipv6", "live_ipv4", "live_ipv6" };
   char *s = loom_xstrdup ("");
   size_t i, k;
 
-  for (k = 0; k < 2; k++)
+  for (k = 0; k < 4 && !(k == 2 && *s); k++)
     {
       json_t *list = json_object_get (iface, keys[k]);
       json_t *a;

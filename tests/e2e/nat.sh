@@ -119,6 +119,12 @@ while [ $n -lt 50 ]; do
 done
 check "c1 leased 10.0.2.15 and serves its page through the hostfwd" \
   grep -q "hello from c1 behind the nat node" "$T/nlpage"
+run "$NETLOOM" inspect "$NL"
+assert "inspect shows the address c1 leased (the lab file gives it none)" \
+  out_has "| c1   | container | running | $PFX-$NL-c1 *| eth1  10.0.2.15/24 "
+run "$NETLOOM" inspect --json "$NL"
+assert "... as live_ipv4 in the JSON, apart from the lab file's ipv4" \
+  jq -e '.nodes[] | select(.name == "c1") | .interfaces[0] | .ipv4 == [] and .live_ipv4 == ["10.0.2.15/24"]' "$OUT"
 run "$NETLOOM" destroy --cleanup "$NL"
 assert "destroy $NL" rc_is 0
 
