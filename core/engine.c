@@ -4,7 +4,8 @@
  *                    place (IPv6 policy, loopback, forwarding, bridges);
  *   2. links       — one veth request per link, both ends created inside their
  *                    namespaces, named, up and enslaved;
- *   3. configure   — per node: sysctls, addresses, routes, VLANs;
+ *   3. configure   — per node: sysctls, addresses, routes, VLANs; then waits until
+ *                    the kernel reports its link ends operationally up;
  *   4. exec        — per node: the lab file's commands, in order.
  * Each namespace is journaled before it exists, so rollback and destroy remove exactly
  * what this lab made: deleting a namespace deletes every link end inside it. */
@@ -30,6 +31,9 @@
 #include "core/state.h"
 #include "core/supervisor.h"
 #include "core/util.h"
+
+/* How long deploy waits for the kernel to report a lab's links operationally up. */
+#define LINKS_READY_TIMEOUT 5.0
 
 /* The end of a link that the creating request could not bring up (see phase_links). */
 struct peer_end
@@ -357,6 +361,35 @@ phase_configure (void *ctx, size_t i, struct loom_worker *w, loom_error_t *err)
   return 0;
 }
 
+/* Phase 3b: the node's link ends are operationally up. Setting a link up returns before
+ * the kernel acts on its carrier (a work queue does that, later, one batch at a time), and
+ * until it has, the end drops what it is given and a bridge does not forward through its
+ * port — the first frames after a large deploy would be lost. Waits on the kernel's own
+ * link events; a node whose ends are still down after the timeout gets a warning. */
+static int
+phase_ready (void *ctx, size_t i, struct loom_worker *w, loom_error_t *err)
+{
+  struct deploy *d = ctx;
+  struct loom_node_rt *rt = &d->rt[i];
+  const struct loom_node *node = rt->node;
+  loom_autofree int *ends = loom_xcalloc (node->n_ifaces + 1, sizeof *ends);
+  size_t j, n = 0;
+  int down = 0;
+
+  for (j = 0; j < node->n_ifaces; j++)
+    if (node->ifaces[j]->link)
+      ends[n++] = rt->ifindex[j];
+  if (n == 0)
+    return 0;
+  if (loom_nl_wait_oper_up (rt->nsfd, ends, n, LINKS_READY_TIMEOUT, &down, err) < 0)
+    return loom_error_wrap (err, "node %s: waiting for its links", node->name);
+  for (j = 0; down && j < node->n_ifaces; j++)
+    if (node->ifaces[j]->link && rt->ifindex[j] == down)
+      loom_log (LOOM_LOG_WARNING, "node %s: %s is not up yet after %.0f s", node->name,
+                node->ifaces[j]->name, LINKS_READY_TIMEOUT);
+  return 0;
+}
+
 static int
 make_logdir (struct deploy *d, loom_error_t *err)
 {
@@ -642,6 +675,10 @@ deploy_steps (struct deploy *d, loom_error_t *err)
   if (loom_parallel (lab->n_nodes, d->workers, phase_configure, d, err) < 0)
     return loom_error_wrap (err, "configuring nodes");
   loom_log (LOOM_LOG_DEBUG, "configure: %.3f s", loom_now () - t);
+  t = loom_now ();
+  if (loom_parallel (lab->n_nodes, d->workers, phase_ready, d, err) < 0)
+    return loom_error_wrap (err, "waiting for links");
+  loom_log (LOOM_LOG_DEBUG, "links ready: %.3f s", loom_now () - t);
   t = loom_now ();
   if (start_nodes (d, err) < 0)
     return -1;

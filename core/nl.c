@@ -5,12 +5,15 @@
 #include <fcntl.h>
 #include <linux/if_bridge.h>
 #include <linux/if_link.h>
+#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <net/if.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <poll.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
@@ -55,6 +58,142 @@ loom_nl_open_in (const char *ns, loom_error_t *err)
   if (setns (self, CLONE_NEWNET) < 0)
     abort ();
   return sk;
+}
+
+/* RFC 2863's "up" (IF_OPER_UP of linux/if.h, which clashes with net/if.h). */
+#define LOOM_IF_OPER_UP 6
+
+/* Reads what the socket holds and marks the interfaces it reports; *replies counts the
+ * answers to our requests (sequence numbers > 0; events have 0). Returns 0, or -1 when
+ * the socket lost messages (the caller asks again) or failed (err set). */
+static int
+oper_read (int fd, const int *ifindex, bool *up, size_t n, size_t *replies, loom_error_t *err)
+{
+  char buf[32768] __attribute__ ((aligned (NLMSG_ALIGNTO)));
+
+  for (;;)
+    {
+      ssize_t len = recv (fd, buf, sizeof buf, MSG_DONTWAIT);
+      struct nlmsghdr *h;
+
+      if (len < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return 0;
+      if (len < 0)
+        return errno == ENOBUFS ? -1 : loom_error_make (err, errno, "netlink receive");
+      for (h = (struct nlmsghdr *) buf; NLMSG_OK (h, (size_t) len); h = NLMSG_NEXT (h, len))
+        {
+          struct ifinfomsg *ifi = NLMSG_DATA (h);
+          struct rtattr *a;
+          int alen;
+          size_t k;
+
+          if (h->nlmsg_type == NLMSG_ERROR)
+            {
+              struct nlmsgerr *e = NLMSG_DATA (h);
+              if (e->error)
+                return loom_error_make (err, -e->error, "netlink get link %d",
+                                        h->nlmsg_seq ? ifindex[h->nlmsg_seq - 1] : 0);
+              continue;
+            }
+          if (h->nlmsg_type != RTM_NEWLINK)
+            continue;
+          if (h->nlmsg_seq > 0)
+            (*replies)++;
+          for (k = 0; k < n && ifindex[k] != ifi->ifi_index; k++)
+            ;
+          if (k == n)
+            continue;
+          alen = (int) IFLA_PAYLOAD (h);
+          for (a = IFLA_RTA (ifi); RTA_OK (a, alen); a = RTA_NEXT (a, alen))
+            if (a->rta_type == IFLA_OPERSTATE)
+              up[k] = *(uint8_t *) RTA_DATA (a) == LOOM_IF_OPER_UP;
+        }
+    }
+}
+
+int
+loom_nl_wait_oper_up (int nsfd, const int *ifindex, size_t n, double timeout_s, int *not_up,
+                      loom_error_t *err)
+{
+  struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+  loom_autoclose int self = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  loom_autoclose int fd = -1;
+  loom_autofree bool *up = loom_xcalloc (n + 1, sizeof *up);
+  double deadline = loom_now () + timeout_s;
+  int rcvbuf = 1 << 20;
+  bool ask = true;
+  size_t k, replies = 0;
+
+  *not_up = 0;
+  if (self < 0)
+    return loom_error_make (err, errno, "open /proc/thread-self/ns/net");
+  if (loom_netns_enter (nsfd, err) < 0)
+    return -1;
+  fd = socket (AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (setns (self, CLONE_NEWNET) < 0)
+    abort ();
+  if (fd < 0)
+    return loom_error_make (err, errno, "netlink socket");
+  /* A switch's ports report together: room for all of them (a loss means asking again). */
+  if (setsockopt (fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0)
+    setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  if (bind (fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+    return loom_error_make (err, errno, "netlink bind");
+
+  /* Subscribed first, then one request per interface: a change in between arrives as an
+   * event. The kernel answers a request for one link only after it has acted on that
+   * link's pending carrier change itself, so most ends are up by their answer; the
+   * others (a peer not up yet) come up as events. */
+  for (;;)
+    {
+      struct pollfd pfd = { .fd = fd, .events = POLLIN };
+      double left;
+      int r = 0;
+
+      if (ask)
+        {
+          ask = false;
+          replies = 0;
+          for (k = 0; k < n && r == 0; k++)
+            {
+              struct
+              {
+                struct nlmsghdr h;
+                struct ifinfomsg i;
+              } req = { .h = { .nlmsg_len = sizeof req,
+                               .nlmsg_type = RTM_GETLINK,
+                               .nlmsg_flags = NLM_F_REQUEST,
+                               .nlmsg_seq = (uint32_t) k + 1 },
+                        .i = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex[k] } };
+              if (send (fd, &req, sizeof req, 0) < 0)
+                return loom_error_make (err, errno, "netlink get link %d", ifindex[k]);
+              /* The answer is queued by the time send returns, and one that finds the
+               * socket full is dropped: read as we go. */
+              r = oper_read (fd, ifindex, up, n, &replies, err);
+            }
+        }
+      if (r == 0)
+        r = oper_read (fd, ifindex, up, n, &replies, err);
+      if (r < 0 && *err)
+        return -1;
+      ask = r < 0; /* lost messages: ask again */
+      for (k = 0; k < n && up[k]; k++)
+        ;
+      if (!ask && replies >= n && k == n)
+        return 0;
+      left = deadline - loom_now ();
+      if (left <= 0)
+        break;
+      if (!ask && poll (&pfd, 1, (int) (left * 1000) + 1) < 0 && errno != EINTR)
+        return loom_error_make (err, errno, "poll");
+    }
+  for (k = 0; k < n; k++)
+    if (!up[k])
+      {
+        *not_up = ifindex[k];
+        break;
+      }
+  return 0;
 }
 
 int

@@ -31,6 +31,14 @@ loom_nl_closep (struct nl_sock **sk)
 typedef void (*loom_nl_addr_fn) (const char *ifname, int family, const char *cidr, void *data);
 int loom_nl_addrs_each (struct nl_sock *sk, loom_nl_addr_fn fn, void *data, loom_error_t *err);
 
+/* Waits, at most timeout_s, until each interface in ifindex[0..n) of the namespace nsfd
+ * is operationally up: the kernel has seen its carrier, given it its queue and (for a
+ * bridge port) let the bridge forward through it, which happens asynchronously after
+ * the link is set up. Returns 0 with *not_up = 0 when all are, or with *not_up = the
+ * index of one that is not yet; -1 only when netlink failed. */
+int loom_nl_wait_oper_up (int nsfd, const int *ifindex, size_t n, double timeout_s, int *not_up,
+                          loom_error_t *err);
+
 /* Sets a link administratively up or down. */
 int loom_nl_link_set_up (struct nl_sock *sk, int ifindex, bool up, loom_error_t *err);
 /* The same, also enslaving the link to a bridge (master > 0), in one request. */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/lab.h"
+#include "core/log.h"
 #include "core/netns.h"
 #include "core/nl.h"
 #include "core/state.h"
@@ -77,6 +78,27 @@ state_save (const char *lab, json_t *state, loom_error_t *err)
   return loom_json_write (path, state, err);
 }
 
+/* Waits until the kernel has acted on the carrier of a node's link ends that were just
+ * set up (see loom_nl_wait_oper_up): a command that returns has a working link. With
+ * timeout 0 it only makes the kernel act now; an end whose peer is down stays down. */
+static void
+settle_ends (const char *ns, const int *ifindex, size_t n, double timeout)
+{
+  loom_autoclose int fd = loom_netns_open (ns, NULL);
+  loom_error_t err = NULL;
+  int down = 0;
+
+  if (fd >= 0 && n > 0 && loom_nl_wait_oper_up (fd, ifindex, n, timeout, &down, &err) < 0)
+    {
+      loom_autofree char *text = loom_error_text (err);
+      loom_log (LOOM_LOG_WARNING, "%s: %s", ns, text);
+    }
+  else if (down && timeout > 0)
+    loom_log (LOOM_LOG_WARNING, "%s: interface %d is not up yet after %.0f s", ns, down,
+              timeout);
+  loom_error_release (&err);
+}
+
 static int
 set_iface (json_t *state, const char *node, const char *ifname, bool up, loom_error_t *err)
 {
@@ -93,6 +115,23 @@ set_iface (json_t *state, const char *node, const char *ifname, bool up, loom_er
   r = loom_nl_link_set_up (sk, (int) json_integer_value (json_object_get (f, "ifindex")), up, err);
   loom_nl_close (sk);
   return r;
+}
+
+/* Both ends of a link put back: each reports up (their peers are up now). */
+static void
+settle_link (json_t *state, const char *const nodes[2], const char *const ifnames[2])
+{
+  int k;
+
+  for (k = 0; k < 2; k++)
+    {
+      json_t *n = find_node (state, nodes[k]);
+      json_t *f = n ? find_iface (n, ifnames[k]) : NULL;
+      int ifindex = (int) json_integer_value (json_object_get (f, "ifindex"));
+
+      if (f && !json_is_true (json_object_get (n, "stopped")))
+        settle_ends (json_string_value (json_object_get (n, "netns")), &ifindex, 1, 2.0);
+    }
 }
 
 int
@@ -128,6 +167,8 @@ loom_lab_link_set (const char *lab, const char *endpoint, bool up, loom_error_t 
     r = set_iface (state, an, ai, up, err);
     if (r == 0)
       r = set_iface (state, zn, zi, up, err);
+    if (r == 0 && up)
+      settle_link (state, (const char *const[]){ an, zn }, (const char *const[]){ ai, zi });
     if (r == 0)
       {
         json_object_set_new (l, "state", json_string (up ? "up" : "down"));
@@ -224,8 +265,9 @@ loom_lab_node_set (const char *lab, const char *node, bool start, loom_error_t *
   loom_autoclose int lockfd = -1;
   json_t *state = state_open (lab, &lockfd, err), *n, *f;
   struct nl_sock *sk = NULL;
+  loom_autofree int *ends = NULL;
   const char *ns;
-  size_t i;
+  size_t i, n_ends = 0;
   int r = 0;
 
   if (state == NULL)
@@ -259,13 +301,16 @@ loom_lab_node_set (const char *lab, const char *node, bool start, loom_error_t *
       json_decref (state);
       return loom_error_wrap (err, "node %s", node);
     }
+  ends = loom_xcalloc (json_array_size (json_object_get (n, "interfaces")) + 1, sizeof *ends);
   json_array_foreach (json_object_get (n, "interfaces"), i, f)
   {
     if (json_is_null (json_object_get (f, "peer")) || r < 0)
       continue;
-    r = loom_nl_link_set_up (sk, (int) json_integer_value (json_object_get (f, "ifindex")), start,
-                             err);
+    ends[n_ends] = (int) json_integer_value (json_object_get (f, "ifindex"));
+    r = loom_nl_link_set_up (sk, ends[n_ends++], start, err);
   }
+  if (r == 0 && start)
+    settle_ends (ns, ends, n_ends, 0);
   if (r == 0 && start)
     r = node_routes (n, sk, err);
   loom_nl_close (sk);

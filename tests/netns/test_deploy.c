@@ -205,6 +205,70 @@ iface_info (const char *lab, const char *node, const char *ifname, int *mtu, uns
   close (fd);
 }
 
+/* Setting a link up returns before the kernel acts on its carrier (it does that later,
+ * in batches, a second apart once busy); until it has, an end drops what it is given
+ * and a bridge does not forward through its port. When deploy returns, every end of a
+ * big star is already operationally up and every switch port forwarding, as a dump
+ * (which does not make the kernel catch up) shows. */
+START_TEST (test_links_work_when_deploy_returns)
+{
+  enum
+  {
+    HOSTS = 300
+  };
+  loom_autofree char *body = loom_xstrdup ("topology:\n  nodes:\n    sw1: {kind: switch}\n");
+  loom_autofree char *links = loom_xstrdup ("  links:\n");
+  loom_autofree char *ports = NULL, *hosts = NULL;
+  loom_autofree char *sw = loom_xasprintf ("%s-ready-sw1", tl_prefix);
+  struct loom_lab *lab;
+  const char *line;
+  int i, up = 0, forwarding = 0, hosts_up = 0;
+
+  for (i = 1; i <= HOSTS; i++)
+    {
+      char *b = loom_xasprintf ("%s    h%d: {kind: host}\n", body, i);
+      char *l = loom_xasprintf ("%s    - endpoints: [\"h%d:eth1\", \"sw1:p%d\"]\n", links, i, i);
+      free (body), body = b;
+      free (links), links = l;
+    }
+  {
+    char *b = loom_xasprintf ("%s%s", body, links);
+    free (body), body = b;
+  }
+  lab = tl_load ("ready", body);
+  tl_deploy_ok (lab);
+  ck_assert_int_eq (
+      tl_host_run (&ports, (const char *const[]){ "ip", "-n", sw, "-d", "-o", "link", "show", NULL }),
+      0);
+  for (line = ports; line && *line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : "")
+    {
+      const char *end = strchr (line, '\n') ? strchr (line, '\n') : line + strlen (line);
+      loom_autofree char *one = strndup (line, (size_t) (end - line));
+      ck_assert_ptr_nonnull (one);
+      if (strstr (one, "master br0") == NULL)
+        continue;
+      up += strstr (one, " state UP ") != NULL;
+      forwarding += strstr (one, "bridge_slave state forwarding") != NULL;
+    }
+  /* And the host ends, every 30th, also read by a dump. */
+  for (i = 30; i <= HOSTS; i += 30)
+    {
+      loom_autofree char *ns = loom_xasprintf ("%s-ready-h%d", tl_prefix, i);
+      free (hosts), hosts = NULL;
+      ck_assert_int_eq (
+          tl_host_run (&hosts, (const char *const[]){ "ip", "-n", ns, "-o", "link", "show", NULL }),
+          0);
+      hosts_up += strstr (hosts, "eth1@") && strstr (strstr (hosts, "eth1@"), " state UP ");
+    }
+  ck_assert_msg (up == HOSTS, "%d of %d switch ports operationally up", up, HOSTS);
+  ck_assert_msg (forwarding == HOSTS, "%d of %d switch ports forwarding", forwarding, HOSTS);
+  ck_assert_int_eq (hosts_up, HOSTS / 30);
+  tl_destroy_ok ("ready");
+  loom_lab_free (lab);
+  tl_assert_clean ("ready");
+}
+END_TEST
+
 START_TEST (test_mtu_and_mac_as_written)
 {
   struct loom_lab *lab = tl_load (
@@ -405,6 +469,7 @@ deploy_suite (void)
   tcase_add_test (tc, test_vlans_isolate_and_trunk_carries);
   tcase_add_test (tc, test_hub_floods_switch_does_not);
   tcase_add_test (tc, test_mtu_and_mac_as_written);
+  tcase_add_test (tc, test_links_work_when_deploy_returns);
   tcase_add_test (tc, test_ipv6_across_router);
   tcase_add_test (tc, test_two_labs_side_by_side);
   tcase_add_test (tc, test_foreign_namespace_is_never_touched);
