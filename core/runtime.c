@@ -117,21 +117,16 @@ set_iface (json_t *state, const char *node, const char *ifname, bool up, loom_er
   return r;
 }
 
-/* Both ends of a link put back: each reports up (their peers are up now). */
+/* A link end whose peer just came up: it reports up too, unless its node is stopped. */
 static void
-settle_link (json_t *state, const char *const nodes[2], const char *const ifnames[2])
+settle_link_end (json_t *state, const char *node, const char *ifname)
 {
-  int k;
+  json_t *n = find_node (state, node);
+  json_t *f = n ? find_iface (n, ifname) : NULL;
+  int ifindex = (int) json_integer_value (json_object_get (f, "ifindex"));
 
-  for (k = 0; k < 2; k++)
-    {
-      json_t *n = find_node (state, nodes[k]);
-      json_t *f = n ? find_iface (n, ifnames[k]) : NULL;
-      int ifindex = (int) json_integer_value (json_object_get (f, "ifindex"));
-
-      if (f && !json_is_true (json_object_get (n, "stopped")))
-        settle_ends (json_string_value (json_object_get (n, "netns")), &ifindex, 1, 2.0);
-    }
+  if (f && !json_is_true (json_object_get (n, "stopped")))
+    settle_ends (json_string_value (json_object_get (n, "netns")), &ifindex, 1, 2.0);
 }
 
 int
@@ -168,7 +163,10 @@ loom_lab_link_set (const char *lab, const char *endpoint, bool up, loom_error_t 
     if (r == 0)
       r = set_iface (state, zn, zi, up, err);
     if (r == 0 && up)
-      settle_link (state, (const char *const[]){ an, zn }, (const char *const[]){ ai, zi });
+      {
+        settle_link_end (state, an, ai);
+        settle_link_end (state, zn, zi);
+      }
     if (r == 0)
       {
         json_object_set_new (l, "state", json_string (up ? "up" : "down"));
@@ -310,7 +308,19 @@ loom_lab_node_set (const char *lab, const char *node, bool start, loom_error_t *
     r = loom_nl_link_set_up (sk, ends[n_ends++], start, err);
   }
   if (r == 0 && start)
-    settle_ends (ns, ends, n_ends, 0);
+    {
+      /* Ours first (the kernel acts on them now), then the peers: their carrier came
+       * back with ours, so each comes up unless its own node is stopped. */
+      settle_ends (ns, ends, n_ends, 0);
+      json_array_foreach (json_object_get (n, "interfaces"), i, f)
+        {
+          const char *peer = json_string_value (json_object_get (f, "peer"));
+          const char *colon = peer ? strchr (peer, ':') : NULL;
+          loom_autofree char *pnode = colon ? loom_xstrndup (peer, (size_t) (colon - peer)) : NULL;
+          if (pnode)
+            settle_link_end (state, pnode, colon + 1);
+        }
+    }
   if (r == 0 && start)
     r = node_routes (n, sk, err);
   loom_nl_close (sk);

@@ -243,8 +243,7 @@ START_TEST (test_links_work_when_deploy_returns)
   for (line = ports; line && *line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : "")
     {
       const char *end = strchr (line, '\n') ? strchr (line, '\n') : line + strlen (line);
-      loom_autofree char *one = strndup (line, (size_t) (end - line));
-      ck_assert_ptr_nonnull (one);
+      loom_autofree char *one = loom_xstrndup (line, (size_t) (end - line));
       if (strstr (one, "master br0") == NULL)
         continue;
       up += strstr (one, " state UP ") != NULL;

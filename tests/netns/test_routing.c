@@ -99,8 +99,17 @@ START_TEST (test_ospf_triangle_converges_reroutes_recovers)
                        && strstr (out, "10.2.0.1/24"),
                    "r2 after restart: %s", out);
   }
-  ck_assert_msg (wait_vtysh ("ospf", "r2", "show ip ospf neighbor", "Full", 60),
-                 "r2 formed no adjacency after its restart");
+  if (!wait_vtysh ("ospf", "r2", "show ip ospf neighbor", "Full", 60))
+    {
+      loom_autofree char *n2 = vtysh ("ospf", "r2", "show ip ospf neighbor");
+      loom_autofree char *i2 = vtysh ("ospf", "r2", "show ip ospf interface");
+      loom_autofree char *n1 = vtysh ("ospf", "r1", "show ip ospf neighbor");
+      loom_autofree char *l2 = NULL;
+      tl_run ("ospf", "r2", &l2, (const char *const[]){ "ip", "-br", "link", NULL });
+      ck_abort_msg ("r2 formed no adjacency after its restart\nr2 neighbors:\n%s\nr2 "
+                    "interfaces:\n%s\nr1 neighbors:\n%s\nr2 links:\n%s",
+                    n2, i2, n1, l2);
+    }
   ck_assert (wait_ping ("ospf", "h1", "10.2.0.12", 60));
   tl_destroy_ok ("ospf");
   tl_assert_clean ("ospf");
