@@ -10,7 +10,6 @@
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <pcap/pcap.h>
-#include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -55,24 +54,16 @@ int
 loom_capture_socket (const char *netns, const char *ifname, int ifindex, const char *bpf_filter,
                      uint32_t snaplen, loom_error_t *err)
 {
-  loom_autoclose int self = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  loom_autoclose int nsfd = -1;
+  loom_autoclose int nsfd = loom_netns_open (netns, err);
   int fd, one = 1, rcvbuf = CAPTURE_RCVBUF;
   struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons (ETH_P_ALL) };
 
-  if (self < 0)
-    return loom_error_make (err, errno, "open own namespace");
-  nsfd = loom_netns_open (netns, err);
   if (nsfd < 0)
     return -1;
-  if (setns (nsfd, CLONE_NEWNET) < 0)
-    return loom_error_make (err, errno, "enter namespace %s", netns);
   /* Protocol 0: the socket receives nothing until it is bound, after its filter. */
-  fd = socket (AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (setns (self, CLONE_NEWNET) < 0)
-    abort (); /* a thread stuck in another namespace would corrupt everything after */
+  fd = loom_netns_socket (nsfd, AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, err);
   if (fd < 0)
-    return loom_error_make (err, errno, "packet socket in %s", netns);
+    return loom_error_wrap (err, "packet socket in %s", netns);
   if (ifindex <= 0)
     {
       struct ifreq ifr = { 0 };

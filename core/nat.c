@@ -15,7 +15,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <slirp/libslirp.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -561,16 +560,7 @@ node_start (struct loom_sup *s, struct nat_node *nn, json_t *node, loom_error_t 
   if (nn->tap_fd < 0)
     return loom_error_wrap (err, "node %s", nn->name);
   /* A netlink socket inside the node's namespace, for the TAP and the wire. */
-  {
-    loom_autoclose int home = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (home < 0)
-      return loom_error_make (err, errno, "open /proc/thread-self/ns/net");
-    if (loom_netns_enter (nn->nsfd, err) < 0)
-      return -1;
-    sk = loom_nl_open (err);
-    if (setns (home, CLONE_NEWNET) < 0)
-      abort (); /* the supervisor must not stay in a node's namespace */
-  }
+  sk = loom_nl_open_at (nn->nsfd, err);
   if (sk == NULL)
     return loom_error_wrap (err, "node %s", nn->name);
   r = loom_nl_link_set_up (sk, nn->tap_ifindex, true, err) < 0

@@ -7,7 +7,9 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -112,6 +114,24 @@ loom_netns_enter (int nsfd, loom_error_t *err)
   if (setns (nsfd, CLONE_NEWNET) < 0)
     return loom_error_make (err, errno, "enter network namespace");
   return 0;
+}
+
+int
+loom_netns_socket (int nsfd, int domain, int type, int protocol, loom_error_t *err)
+{
+  loom_autoclose int self = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  int fd;
+
+  if (self < 0)
+    return loom_error_make (err, errno, "open /proc/thread-self/ns/net");
+  if (loom_netns_enter (nsfd, err) < 0)
+    return -1;
+  fd = socket (domain, type, protocol);
+  if (setns (self, CLONE_NEWNET) < 0)
+    abort (); /* a thread stuck in another namespace would corrupt everything after */
+  if (fd < 0)
+    return loom_error_make (err, errno, "socket in a node's namespace");
+  return fd;
 }
 
 bool

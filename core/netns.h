@@ -40,6 +40,10 @@ int loom_netns_enter (int nsfd, loom_error_t *err);
  * placeholder_only, a mounted namespace is left alone too (the name was never ours). */
 int loom_netns_remove (const char *name, bool placeholder_only, loom_error_t *err);
 
+/* A socket(domain, type, protocol) that belongs to the namespace behind nsfd; the
+ * calling thread stays where it is. */
+int loom_netns_socket (int nsfd, int domain, int type, int protocol, loom_error_t *err);
+
 /* True when /run/netns/<name> is a mounted namespace. */
 bool loom_netns_exists (const char *name);
 

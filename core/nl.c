@@ -44,30 +44,46 @@ loom_nl_open (loom_error_t *err)
 }
 
 struct nl_sock *
-loom_nl_open_in (const char *ns, loom_error_t *err)
+loom_nl_open_at (int nsfd, loom_error_t *err)
 {
   loom_autoclose int self = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  loom_autoclose int fd = loom_netns_open (ns, err);
   struct nl_sock *sk;
 
-  if (fd < 0 || self < 0)
-    return NULL;
-  if (loom_netns_enter (fd, err) < 0)
+  if (self < 0)
+    return loom_error_make (err, errno, "open /proc/thread-self/ns/net"), NULL;
+  if (loom_netns_enter (nsfd, err) < 0)
     return NULL;
   sk = loom_nl_open (err);
   if (setns (self, CLONE_NEWNET) < 0)
-    abort ();
+    abort (); /* a thread stuck in another namespace would corrupt everything after */
   return sk;
+}
+
+struct nl_sock *
+loom_nl_open_in (const char *ns, loom_error_t *err)
+{
+  loom_autoclose int fd = loom_netns_open (ns, err);
+
+  return fd < 0 ? NULL : loom_nl_open_at (fd, err);
 }
 
 /* RFC 2863's "up" (IF_OPER_UP of linux/if.h, which clashes with net/if.h). */
 #define LOOM_IF_OPER_UP 6
 
+/* What a waited-for interface is: not up yet, up, or set down (nothing to wait for). */
+enum end_state
+{
+  END_WAITING,
+  END_UP,
+  END_ADMIN_DOWN,
+};
+
 /* Reads what the socket holds and marks the interfaces it reports; *replies counts the
  * answers to our requests (sequence numbers > 0; events have 0). Returns 0, or -1 when
  * the socket lost messages (the caller asks again) or failed (err set). */
 static int
-oper_read (int fd, const int *ifindex, bool *up, size_t n, size_t *replies, loom_error_t *err)
+oper_read (int fd, const int *ifindex, enum end_state *st, size_t n, size_t *replies,
+           loom_error_t *err)
 {
   char buf[32768] __attribute__ ((aligned (NLMSG_ALIGNTO)));
 
@@ -103,10 +119,11 @@ oper_read (int fd, const int *ifindex, bool *up, size_t n, size_t *replies, loom
             ;
           if (k == n)
             continue;
+          st[k] = (ifi->ifi_flags & IFF_UP) ? END_WAITING : END_ADMIN_DOWN;
           alen = (int) IFLA_PAYLOAD (h);
           for (a = IFLA_RTA (ifi); RTA_OK (a, alen); a = RTA_NEXT (a, alen))
-            if (a->rta_type == IFLA_OPERSTATE)
-              up[k] = *(uint8_t *) RTA_DATA (a) == LOOM_IF_OPER_UP;
+            if (a->rta_type == IFLA_OPERSTATE && *(uint8_t *) RTA_DATA (a) == LOOM_IF_OPER_UP)
+              st[k] = END_UP;
         }
     }
 }
@@ -116,24 +133,17 @@ loom_nl_wait_oper_up (int nsfd, const int *ifindex, size_t n, double timeout_s, 
                       loom_error_t *err)
 {
   struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
-  loom_autoclose int self = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  loom_autoclose int fd = -1;
-  loom_autofree bool *up = loom_xcalloc (n + 1, sizeof *up);
+  loom_autoclose int fd = loom_netns_socket (nsfd, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
+                                              NETLINK_ROUTE, err);
+  loom_autofree enum end_state *st = loom_xcalloc (n + 1, sizeof *st);
   double deadline = loom_now () + timeout_s;
   int rcvbuf = 1 << 20;
   bool ask = true;
   size_t k, replies = 0;
 
   *not_up = 0;
-  if (self < 0)
-    return loom_error_make (err, errno, "open /proc/thread-self/ns/net");
-  if (loom_netns_enter (nsfd, err) < 0)
-    return -1;
-  fd = socket (AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-  if (setns (self, CLONE_NEWNET) < 0)
-    abort ();
   if (fd < 0)
-    return loom_error_make (err, errno, "netlink socket");
+    return -1;
   /* A switch's ports report together: room for all of them (a loss means asking again). */
   if (setsockopt (fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0)
     setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
@@ -169,15 +179,15 @@ loom_nl_wait_oper_up (int nsfd, const int *ifindex, size_t n, double timeout_s, 
                 return loom_error_make (err, errno, "netlink get link %d", ifindex[k]);
               /* The answer is queued by the time send returns, and one that finds the
                * socket full is dropped: read as we go. */
-              r = oper_read (fd, ifindex, up, n, &replies, err);
+              r = oper_read (fd, ifindex, st, n, &replies, err);
             }
         }
       if (r == 0)
-        r = oper_read (fd, ifindex, up, n, &replies, err);
+        r = oper_read (fd, ifindex, st, n, &replies, err);
       if (r < 0 && *err)
         return -1;
       ask = r < 0; /* lost messages: ask again */
-      for (k = 0; k < n && up[k]; k++)
+      for (k = 0; k < n && st[k] != END_WAITING; k++)
         ;
       if (!ask && replies >= n && k == n)
         return 0;
@@ -188,7 +198,7 @@ loom_nl_wait_oper_up (int nsfd, const int *ifindex, size_t n, double timeout_s, 
         return loom_error_make (err, errno, "poll");
     }
   for (k = 0; k < n; k++)
-    if (!up[k])
+    if (st[k] == END_WAITING)
       {
         *not_up = ifindex[k];
         break;

@@ -15,7 +15,9 @@ struct nl_sock;
 
 /* Opens a NETLINK_ROUTE socket in the calling thread's network namespace. */
 struct nl_sock *loom_nl_open (loom_error_t *err);
-/* Opens one in the network namespace /run/netns/<ns>; the calling thread comes back. */
+/* Opens one in the network namespace behind nsfd, or /run/netns/<ns>; the calling
+ * thread stays where it is. */
+struct nl_sock *loom_nl_open_at (int nsfd, loom_error_t *err);
 struct nl_sock *loom_nl_open_in (const char *ns, loom_error_t *err);
 void loom_nl_close (struct nl_sock *sk);
 static inline void
@@ -34,8 +36,9 @@ int loom_nl_addrs_each (struct nl_sock *sk, loom_nl_addr_fn fn, void *data, loom
 /* Waits, at most timeout_s, until each interface in ifindex[0..n) of the namespace nsfd
  * is operationally up: the kernel has seen its carrier, given it its queue and (for a
  * bridge port) let the bridge forward through it, which happens asynchronously after
- * the link is set up. Returns 0 with *not_up = 0 when all are, or with *not_up = the
- * index of one that is not yet; -1 only when netlink failed. */
+ * the link is set up. One that is administratively down is not waited for. Returns 0
+ * with *not_up = 0 when none is left to wait for, or with *not_up = the index of one
+ * still not up; -1 only when netlink failed. */
 int loom_nl_wait_oper_up (int nsfd, const int *ifindex, size_t n, double timeout_s, int *not_up,
                           loom_error_t *err);
 
