@@ -80,8 +80,9 @@ state_save (const char *lab, json_t *state, loom_error_t *err)
 
 /* Waits until the kernel has acted on the carrier of a node's link ends that were just
  * set up (see loom_nl_wait_oper_up): a command that returns has a working link. With
- * timeout 0 it only makes the kernel act now; an end whose peer is down stays down. */
-static void
+ * timeout 0 it only makes the kernel act now. Returns the index of an end still not up
+ * (its peer is down, or the kernel is late), or 0. */
+static int
 settle_ends (const char *ns, const int *ifindex, size_t n, double timeout)
 {
   loom_autoclose int fd = loom_netns_open (ns, NULL);
@@ -92,11 +93,44 @@ settle_ends (const char *ns, const int *ifindex, size_t n, double timeout)
     {
       loom_autofree char *text = loom_error_text (err);
       loom_log (LOOM_LOG_WARNING, "%s: %s", ns, text);
+      loom_error_release (&err);
     }
-  else if (down && timeout > 0)
-    loom_log (LOOM_LOG_WARNING, "%s: interface %d is not up yet after %.0f s", ns, down,
-              timeout);
-  loom_error_release (&err);
+  return down;
+}
+
+/* The node's routes from the lab file, again: those through an interface set down went
+ * with it. */
+static int
+node_routes (json_t *n, struct nl_sock *sk, loom_error_t *err)
+{
+  json_t *r;
+  size_t i;
+
+  json_array_foreach (json_object_get (n, "routes"), i, r)
+  {
+    struct loom_route route;
+    const char *why;
+    int oif = 0;
+    loom_error_t e = NULL;
+
+    if (loom_route_parse (json_string_value (r), &route, &why) < 0)
+      continue;
+    if (route.dev)
+      {
+        json_t *f = find_iface (n, route.dev);
+        oif = f ? (int) json_integer_value (json_object_get (f, "ifindex")) : 0;
+      }
+    /* Routes through a downed interface went with it; others may still be there. */
+    if (loom_nl_route_add (sk, &route, oif, &e) < 0 && !strstr (e->msg, "exists"))
+      {
+        loom_error_move (err, &e);
+        loom_route_clear (&route);
+        return -1;
+      }
+    loom_error_release (&e);
+    loom_route_clear (&route);
+  }
+  return 0;
 }
 
 static int
@@ -113,11 +147,15 @@ set_iface (json_t *state, const char *node, const char *ifname, bool up, loom_er
   if (sk == NULL)
     return loom_error_wrap (err, "node %s", node);
   r = loom_nl_link_set_up (sk, (int) json_integer_value (json_object_get (f, "ifindex")), up, err);
+  /* A cable put back brings back the routes that went when it was pulled. */
+  if (r == 0 && up && !json_is_true (json_object_get (n, "stopped")))
+    r = node_routes (n, sk, err);
   loom_nl_close (sk);
   return r;
 }
 
-/* A link end whose peer just came up: it reports up too, unless its node is stopped. */
+/* A link end whose peer just came up: it reports up too, unless its node is stopped or
+ * it is set down (a pulled cable). */
 static void
 settle_link_end (json_t *state, const char *node, const char *ifname)
 {
@@ -125,8 +163,9 @@ settle_link_end (json_t *state, const char *node, const char *ifname)
   json_t *f = n ? find_iface (n, ifname) : NULL;
   int ifindex = (int) json_integer_value (json_object_get (f, "ifindex"));
 
-  if (f && !json_is_true (json_object_get (n, "stopped")))
-    settle_ends (json_string_value (json_object_get (n, "netns")), &ifindex, 1, 2.0);
+  if (f && !json_is_true (json_object_get (n, "stopped"))
+      && settle_ends (json_string_value (json_object_get (n, "netns")), &ifindex, 1, 2.0))
+    loom_log (LOOM_LOG_WARNING, "%s:%s is not up yet after 2 s", node, ifname);
 }
 
 int
@@ -222,39 +261,6 @@ kill_node_processes (const char *ns)
       if (sent == 0)
         break;
     }
-}
-
-static int
-node_routes (json_t *n, struct nl_sock *sk, loom_error_t *err)
-{
-  json_t *r;
-  size_t i;
-
-  json_array_foreach (json_object_get (n, "routes"), i, r)
-  {
-    struct loom_route route;
-    const char *why;
-    int oif = 0;
-    loom_error_t e = NULL;
-
-    if (loom_route_parse (json_string_value (r), &route, &why) < 0)
-      continue;
-    if (route.dev)
-      {
-        json_t *f = find_iface (n, route.dev);
-        oif = f ? (int) json_integer_value (json_object_get (f, "ifindex")) : 0;
-      }
-    /* Routes through a downed interface went with it; others may still be there. */
-    if (loom_nl_route_add (sk, &route, oif, &e) < 0 && !strstr (e->msg, "exists"))
-      {
-        loom_error_move (err, &e);
-        loom_route_clear (&route);
-        return -1;
-      }
-    loom_error_release (&e);
-    loom_route_clear (&route);
-  }
-  return 0;
 }
 
 int

@@ -40,6 +40,18 @@ START_TEST (test_quickstart_pings_cross_router)
   ck_assert (tl_ping ("quick", "h1", "10.0.1.12"));
   ck_assert (tl_ping ("quick", "h1", "10.0.2.13"));
   ck_assert (tl_ping ("quick", "h3", "10.0.1.12"));
+  /* A pulled cable cuts h3 off and takes its route with it; put back, the route is
+   * there again and h3 answers at once. */
+  {
+    loom_error_t err = NULL;
+    ck_assert_msg (loom_lab_link_set ("quick", "h3:eth1", false, &err) == 0, "down: %s",
+                   err ? err->msg : "");
+    ck_assert (!tl_ping ("quick", "h1", "10.0.2.13"));
+    ck_assert_msg (loom_lab_link_set ("quick", "h3:eth1", true, &err) == 0, "up: %s",
+                   err ? err->msg : "");
+    ck_assert (tl_ping ("quick", "h1", "10.0.2.13"));
+    ck_assert (tl_ping ("quick", "h3", "10.0.1.12"));
+  }
   /* exec ran after the links were up, with the node's env, and its output is logged. */
   ck_assert_int_eq (loom_read_file (logpath, &log, NULL, NULL), 0);
   ck_assert_msg (strstr (log, "hello from h1"), "exec log: %s", log);
